@@ -1,0 +1,225 @@
+"""Herald's own database: PostgreSQL in production and tests, a SQLite file for ``make demo``.
+
+All SQL lives in files under ``sql/``; code names a file (``"findings/upsert"``) and
+passes named parameters (``:name``). A dialect may override a file with
+``<name>.postgresql.sql`` or ``<name>.sqlite.sql`` beside it.
+
+Column naming carries the type where SQLite cannot: ``*_at`` is a timezone-aware
+UTC timestamp, ``*_on`` a calendar date and ``is_*`` a boolean. Rows read from SQLite
+are converted by those suffixes so callers see the same Python types on both
+engines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from herald.errors import HeraldError
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+def _adapt_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: Herald stores UTC")
+    return value.astimezone(timezone.utc).isoformat(sep=" ")
+
+
+# SQLite keeps timestamps as text; writing them all as UTC ISO strings keeps
+# ordering and comparisons in SQL correct.
+sqlite3.register_adapter(datetime, _adapt_datetime)
+sqlite3.register_adapter(date, date.isoformat)
+
+
+class SqlFileNotFound(HeraldError):
+    pass
+
+
+@lru_cache(maxsize=512)
+def sql_text(name: str, dialect: str) -> str:
+    """The text of ``sql/<name>.sql``, or of its dialect-specific override."""
+    for candidate in (SQL_DIR / f"{name}.{dialect}.sql", SQL_DIR / f"{name}.sql"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise SqlFileNotFound(f"no SQL file for {name!r} under {SQL_DIR} (dialect {dialect})")
+
+
+def _convert_sqlite_value(column: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if column.endswith("_at") and isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if column.endswith("_on") and isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if column.startswith("is_") and isinstance(value, int):
+        return bool(value)
+    return value
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URL forms Airflow connections and people write, and pin the drivers Herald uses."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+class Transaction:
+    """One database transaction; every statement is named by its SQL file."""
+
+    def __init__(self, connection: Connection, dialect: str):
+        self.connection = connection
+        self.dialect = dialect
+
+    def _statement(self, name: str) -> sa.TextClause:
+        return sa.text(sql_text(name, self.dialect))
+
+    def execute(self, name: str, /, **params: Any) -> int:
+        """Run a statement; return the number of rows it changed."""
+        return self.connection.execute(self._statement(name), params).rowcount
+
+    def execute_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        if not rows:
+            return 0
+        self.connection.execute(self._statement(name), list(rows))
+        return len(rows)
+
+    def fetch(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        result = self.connection.execute(self._statement(name), params)
+        columns = list(result.keys())
+        if self.dialect == "sqlite":
+            return [
+                {c: _convert_sqlite_value(c, v) for c, v in zip(columns, row, strict=True)} for row in result
+            ]
+        return [dict(zip(columns, row, strict=True)) for row in result]
+
+    def fetch_one(self, name: str, /, **params: Any) -> dict[str, Any] | None:
+        rows = self.fetch(name, **params)
+        return rows[0] if rows else None
+
+    def scalar(self, name: str, /, **params: Any) -> Any:
+        return self.connection.execute(self._statement(name), params).scalar()
+
+    def execute_script(self, sql: str) -> None:
+        """Run a multi-statement script inside this transaction (used by migrations)."""
+        import sqlparse
+
+        for statement in sqlparse.split(sql):
+            if statement.strip().rstrip(";").strip():
+                self.connection.exec_driver_sql(statement)
+
+    def copy_rows(self, copy_name: str, insert_name: str, rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> int:
+        """Bulk load: PostgreSQL ``COPY ... FROM STDIN`` (CSV), SQLite ``executemany``.
+
+        ``rows`` may be a generator; it is consumed in chunks so memory stays flat.
+        """
+        total = 0
+        if self.dialect == "postgresql":
+            copy_sql = sql_text(copy_name, self.dialect)
+            cursor = self.connection.connection.driver_connection.cursor()
+            for chunk in _chunks(rows, 200_000):
+                buffer = io.StringIO()
+                writer = csv.writer(buffer, lineterminator="\n")
+                for row in chunk:
+                    writer.writerow(_csv_value(v) for v in row)
+                buffer.seek(0)
+                cursor.copy_expert(copy_sql, buffer)
+                total += len(chunk)
+            return total
+        statement = self._statement(insert_name)
+        for chunk in _chunks(rows, 50_000):
+            self.connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in chunk])
+            total += len(chunk)
+        return total
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""  # CSV COPY reads an unquoted empty field as NULL
+    if isinstance(value, datetime):
+        return _adapt_datetime(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Database:
+    """Herald's database, reached by a SQLAlchemy URL (built from an Airflow connection by the hook)."""
+
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = normalise_url(url)
+        self.engine: Engine = _make_engine(self.url, echo=echo)
+        self.dialect: str = self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.engine.begin() as connection:
+            yield Transaction(connection, self.dialect)
+
+    def fetch(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        with self.transaction() as tx:
+            return tx.fetch(name, **params)
+
+    def fetch_one(self, name: str, /, **params: Any) -> dict[str, Any] | None:
+        with self.transaction() as tx:
+            return tx.fetch_one(name, **params)
+
+    def scalar(self, name: str, /, **params: Any) -> Any:
+        with self.transaction() as tx:
+            return tx.scalar(name, **params)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.engine.url.render_as_string(hide_password=True)})"
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial wiring
+            # Let SQLAlchemy, not pysqlite, open transactions, so BEGIN covers DDL too.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):  # pragma: no cover - trivial wiring
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql"):
+        return sa.create_engine(
+            url, echo=echo, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+        )
+    raise HeraldError(f"herald_db: unsupported database URL scheme in {url.split(':', 1)[0]!r}; use postgresql or sqlite")

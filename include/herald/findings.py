@@ -1,0 +1,113 @@
+"""Findings: one row per (rule, subject, period), so re-running or backfilling updates and never duplicates.
+
+A scan reports what it sees in a scope (rules and a period range). Findings it sees are
+opened or refreshed; findings of that scope it no longer sees are resolved. An
+acknowledged finding stays acknowledged while it is still seen; a resolved one that is
+seen again is reopened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from herald.db import Transaction
+from herald.timeutil import require_aware
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+STANDING = "standing"  # the period of a finding about a standing state, not a time window
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    subject_type: str
+    subject_id: str
+    period: str
+    severity: str
+    summary: str  # Chinese, for the people responsible
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"finding.severity: {self.severity!r} is not one of {SEVERITIES}")
+        for name in ("rule_id", "subject_type", "subject_id", "period", "summary"):
+            if not getattr(self, name):
+                raise ValueError(f"finding.{name}: must not be empty")
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.rule_id, self.subject_type, self.subject_id, self.period)
+
+    @property
+    def finding_id(self) -> str:
+        return finding_id(*self.key)
+
+
+def finding_id(rule_id: str, subject_type: str, subject_id: str, period: str) -> str:
+    digest = hashlib.sha256("\x1f".join((rule_id, subject_type, subject_id, period)).encode()).hexdigest()
+    return f"F-{digest[:24]}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scan looked at: findings of these rules in [period_from, period_to] it does not report are resolved."""
+
+    rule_ids: tuple[str, ...]
+    period_from: str
+    period_to: str
+
+
+def record_findings(
+    tx: Transaction, findings: Iterable[Finding], *, scope: Scope, detected_by: str, now: datetime
+) -> dict[str, int]:
+    """Upsert the findings and resolve those of the scope no longer seen; return counts by outcome."""
+    now = require_aware(now, "now")
+    rows = []
+    seen_keys: set[tuple[str, str, str, str]] = set()
+    for finding in findings:
+        if finding.rule_id not in scope.rule_ids:
+            raise ValueError(f"finding.rule_id: {finding.rule_id} is outside the scan scope {scope.rule_ids}")
+        if finding.key in seen_keys:
+            continue  # the same violation reported twice in one scan is one finding
+        seen_keys.add(finding.key)
+        rows.append(
+            {
+                "finding_id": finding.finding_id,
+                "rule_id": finding.rule_id,
+                "subject_type": finding.subject_type,
+                "subject_id": finding.subject_id,
+                "period": finding.period,
+                "severity": finding.severity,
+                "summary": finding.summary,
+                "evidence": json.dumps(finding.evidence, ensure_ascii=False, sort_keys=True, default=str),
+                "detected_by": detected_by,
+                "now": now,
+            }
+        )
+    tx.execute_many("findings/upsert", rows)
+    resolved = 0
+    for rule_id in scope.rule_ids:
+        resolved += tx.execute(
+            "findings/resolve_unseen", rule_id=rule_id, period_from=scope.period_from,
+            period_to=scope.period_to, now=now,
+        )
+    return {"reported": len(rows), "resolved": resolved, **Counter(f"rule:{r['rule_id']}" for r in rows)}
+
+
+def set_finding_state(tx: Transaction, finding_id_: str, state: str, *, now: datetime) -> None:
+    """Move a finding by hand: acknowledged (someone is on it) or resolved (fixed)."""
+    if state not in ("open", "acknowledged", "resolved"):
+        raise ValueError(f"state: {state!r} is not one of open, acknowledged, resolved")
+    changed = tx.execute("findings/set_state", finding_id=finding_id_, state=state, now=require_aware(now, "now"))
+    if changed != 1:
+        raise LookupError(f"finding_id: no finding {finding_id_!r}")
+
+
+def open_findings(tx: Transaction) -> list[dict[str, Any]]:
+    return tx.fetch("findings/open")

@@ -1,0 +1,39 @@
+"""Run benchmarks by name: ``python tests/benchmarks/run.py [NAME ...]`` (all when none given).
+
+Each benchmark is ``tests/benchmarks/bench_<name>.py`` with a ``main()`` that prints
+what it measured, on which data, beside its baseline from the same process, and
+ends with one JSON line (see ``common.emit``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def available() -> list[str]:
+    return sorted(p.stem[len("bench_") :].replace("_", "-") for p in HERE.glob("bench_*.py"))
+
+
+def main(argv: list[str]) -> int:
+    names = argv or available()
+    unknown = [n for n in names if n not in available()]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; available: {', '.join(available())}", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names:
+        print(f"=== bench {name}", flush=True)
+        # One process per benchmark so imports and caches of one do not flatter another.
+        module = f"bench_{name.replace('-', '_')}"
+        code = subprocess.call([sys.executable, "-c", f"import {module}; raise SystemExit({module}.main())"], cwd=HERE)
+        failed += code != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,105 @@
+"""Migrations run up from empty on both engines, are idempotent, and refuse edited history."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from herald.db import Database
+from herald.migrate import MigrationError, available_migrations, current_version, migrate
+
+EXPECTED_TABLES = {
+    "org_units", "people", "role_assignments", "accounts", "account_admins", "account_events",
+    "posts", "post_events", "approval_steps", "dispatch_attempts", "published_items",
+    "archive_index", "findings", "pipeline_ledger", "world_ground_truth", "schema_migrations",
+}
+
+
+def _tables(db: Database) -> set[str]:
+    import sqlalchemy as sa
+
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+@pytest.mark.pg
+def test_migrations_run_up_from_empty_on_both_engines(any_db):
+    assert EXPECTED_TABLES <= _tables(any_db)
+    assert current_version(any_db) == max(m.version for m in available_migrations())
+    assert migrate(any_db) == []  # a second run applies nothing
+
+
+def test_migration_from_a_brand_new_sqlite_file(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    applied = migrate(db)
+    assert [m.version for m in applied] == [m.version for m in available_migrations()]
+    assert EXPECTED_TABLES <= _tables(db)
+
+
+def test_an_edited_applied_migration_is_refused(tmp_path):
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    first = migrations / "0001_first.sql"
+    first.write_text("CREATE TABLE t (x INTEGER);")
+    db = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    migrate(db, migrations)
+    first.write_text("CREATE TABLE t (x INTEGER, y INTEGER);")
+    with pytest.raises(MigrationError, match="0001_first.sql.*different checksum"):
+        migrate(db, migrations)
+
+
+def test_a_failing_migration_leaves_nothing_half_applied(tmp_path):
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (migrations / "0002_broken.sql").write_text("CREATE TABLE b (x INTEGER);\nCREATE TABLE broken (;")
+    db = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    with pytest.raises(Exception):
+        migrate(db, migrations)
+    assert current_version(db) == 1
+    assert "b" not in _tables(db)
+
+
+def test_badly_named_migration_file_is_refused(tmp_path):
+    (tmp_path / "init.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="0001_short_name.sql"):
+        available_migrations(tmp_path)
+
+
+@pytest.mark.pg
+def test_timestamps_round_trip_as_aware_utc_on_both_engines(any_db):
+    shanghai_noon = datetime(2025, 12, 28, 20, 0, tzinfo=timezone(timedelta(hours=8)))
+    with any_db.transaction() as tx:
+        tx.connection.exec_driver_sql(
+            "INSERT INTO org_units (unit_id, name, kind, created_at) VALUES ('g', '集团', 'group', '2025-01-01 00:00:00+00:00')"
+        )
+    import sqlalchemy as sa
+
+    with any_db.engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO people (person_id, name, unit_id, is_active) VALUES ('p', '张三', 'g', :a)"),
+            {"a": True},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO role_assignments (assignment_id, person_id, role, valid_from_on) VALUES ('r', 'p', 'operator', :d)"
+            ),
+            {"d": date(2025, 3, 1)},
+        )
+        conn.execute(sa.text("UPDATE org_units SET created_at = :t"), {"t": shanghai_noon})
+    with any_db.transaction() as tx:
+        from herald import db as dbmod
+
+        row = tx.connection.execute(sa.text("SELECT created_at FROM org_units")).one()
+        converted = dbmod._convert_sqlite_value("created_at", row[0]) if any_db.dialect == "sqlite" else row[0]
+    assert converted == shanghai_noon
+    assert converted.utcoffset() == timedelta(0)
+
+
+def test_naive_datetimes_are_refused_by_sqlite_binding(sqlite_db):
+    import sqlalchemy as sa
+
+    with pytest.raises(Exception, match="naive datetime"):
+        with sqlite_db.engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO org_units (unit_id, name, kind, created_at) VALUES ('g', 'x', 'group', :t)"),
+                {"t": datetime(2025, 1, 1)},
+            )
