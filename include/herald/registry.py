@@ -37,15 +37,14 @@ FIELD_LABELS = {
     "competent_opinion_on": "主管部门意见(日期)",
 }
 
-STEP_LABELS = {
-    "applying_department": "申请部门",
-    "admin_center": "集团行政中心",
-    "gm_office": "总经办",
-    "finance_center": "财务中心",
-    "archived": "归档",
-    "host_unit_head": "主办单位主要负责人",
-    "publicity": "宣传部",
-}
+
+
+def citation(policy: Any, path: str) -> str:
+    """How a finding read by people cites the clause behind a value."""
+    clause = policy.clause(path)
+    if clause.startswith("Herald default"):
+        return f"{policy.policy_id}号制度未作规定，采用Herald默认规则"
+    return f"依据{clause}"
 
 
 def _is_blank(value: Any) -> bool:
@@ -85,7 +84,8 @@ def check_registry(tx: Transaction, policy_for: Callable[[str], Any]) -> tuple[l
     findings = []
     for account in accounts:
         policy = policy_for(account["policy_id"])
-        label = f"{account['name']}({account['platform']}, {account['account_id']})"
+        label = f"“{account['name']}”（{account['platform']}，{account['account_id']}）"
+        step_labels = {step.code: step.label for step in policy.creation_steps}
         steps = missing_creation_steps(decisions_by_account[account["account_id"]], tuple(policy.creation_chain))
         if steps:
             findings.append(
@@ -95,8 +95,8 @@ def check_registry(tx: Transaction, policy_for: Callable[[str], Any]) -> tuple[l
                     subject_id=account["account_id"],
                     period=STANDING,
                     severity="high",
-                    summary=f"账号{label}已启用,但开通审批未完成:缺少" + "、".join(STEP_LABELS.get(s, s) for s in steps)
-                    + f"审批(依据{policy.policy_id}号制度 {policy.clause('creation_chain')})。",
+                    summary=f"账号{label}已启用，但开通审批未完成：缺少" + "、".join(step_labels.get(s, s) for s in steps)
+                    + f"审批（{citation(policy, 'creation_chain')}）。",
                     evidence={
                         "policy_id": policy.policy_id,
                         "creation_chain": list(policy.creation_chain),
@@ -119,8 +119,8 @@ def check_registry(tx: Transaction, policy_for: Callable[[str], Any]) -> tuple[l
                     subject_id=account["account_id"],
                     period=STANDING,
                     severity="medium",
-                    summary=f"账号{label}的备案登记表不完整:缺少" + "、".join(FIELD_LABELS.get(f, f) for f in fields)
-                    + f"(依据{policy.policy_id}号制度 {policy.clause('registration_required_fields')})。",
+                    summary=f"账号{label}的备案登记表不完整：缺少" + "、".join(FIELD_LABELS.get(f, f) for f in fields)
+                    + f"（{citation(policy, 'registration_required_fields')}）。",
                     evidence={"policy_id": policy.policy_id, "missing_fields": fields},
                 )
             )
