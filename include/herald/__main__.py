@@ -12,7 +12,7 @@ import sys
 
 from herald.connection_url import herald_db_url
 from herald.db import Database
-from herald.errors import HeraldError
+from herald.errors import HeraldError, ValidationError
 
 
 def _db(args: argparse.Namespace) -> Database:
@@ -53,6 +53,65 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_json(value) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _read_json(path: str):
+    source = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    with source:
+        return json.load(source)
+
+
+def cmd_post_queue(args: argparse.Namespace) -> int:
+    from herald.posts.model import PostRequest
+    from herald.posts.queue import queue_post
+    from herald.timeutil import now_utc
+
+    request = PostRequest.from_mapping(_read_json(args.file))
+    post_id = queue_post(_db(args), request, now=now_utc())
+    print(post_id)
+    return 0
+
+
+def cmd_post_release(args: argparse.Namespace) -> int:
+    from herald.posts.model import ReleaseRequest
+    from herald.posts.queue import queue_release
+    from herald.timeutil import now_utc
+
+    data = _read_json(args.file)
+    release = ReleaseRequest(tuple(data.get("account_ids") or ()), data.get("base") or {}, data.get("variants") or {})
+    release_id, post_ids = queue_release(_db(args), release, now=now_utc())
+    _print_json({"release_id": release_id, "post_ids": post_ids})
+    return 0
+
+
+def cmd_post_decide(args: argparse.Namespace) -> int:
+    from herald.posts.approval import decide
+    from herald.timeutil import now_utc
+
+    result = decide(_db(args), post_id=args.post_id, approver_id=args.as_person, decision=args.decision,
+                    content_hash=args.content_hash, reason=args.reason, via="cli", now=now_utc())
+    _print_json(result)
+    return 0
+
+
+def cmd_post_edit(args: argparse.Namespace) -> int:
+    from herald.posts.lifecycle import edit_post
+    from herald.timeutil import now_utc
+
+    _print_json(edit_post(_db(args), args.post_id, editor_id=args.as_person, changes=_read_json(args.file),
+                          now=now_utc()))
+    return 0
+
+
+def cmd_post_show(args: argparse.Namespace) -> int:
+    from herald.posts.lifecycle import post_status
+
+    _print_json(post_status(_db(args), args.post_id))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="herald", description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="Herald database URL (postgresql://... or sqlite:///path)")
@@ -64,6 +123,29 @@ def build_parser() -> argparse.ArgumentParser:
     findings = commands.add_parser("findings", help="list open findings")
     findings.add_argument("--all", action="store_true", help="include resolved findings")
     findings.set_defaults(func=cmd_findings)
+    post = commands.add_parser("post", help="queue, approve, edit and inspect timed releases").add_subparsers(
+        dest="post_command", required=True)
+    queue = post.add_parser("queue", help="queue one post from a JSON request (file or - for stdin)")
+    queue.add_argument("file")
+    queue.set_defaults(func=cmd_post_queue)
+    release = post.add_parser("release", help="queue a matrix release: {account_ids, base, variants}")
+    release.add_argument("file")
+    release.set_defaults(func=cmd_post_release)
+    for name in ("approve", "reject"):
+        decision = post.add_parser(name, help=f"{name} the next step of a post's chain")
+        decision.add_argument("post_id")
+        decision.add_argument("--as", dest="as_person", required=True, help="your person id")
+        decision.add_argument("--content-hash", required=True, help="the hash of the content you reviewed")
+        decision.add_argument("--reason", help="required when rejecting")
+        decision.set_defaults(func=cmd_post_decide, decision="approved" if name == "approve" else "rejected")
+    edit = post.add_parser("edit", help="change a post (JSON of the fields to change); voids signatures")
+    edit.add_argument("post_id")
+    edit.add_argument("file")
+    edit.add_argument("--as", dest="as_person", required=True)
+    edit.set_defaults(func=cmd_post_edit)
+    show = post.add_parser("show", help="a post's state, chain and history")
+    show.add_argument("post_id")
+    show.set_defaults(func=cmd_post_show)
     return parser
 
 
@@ -71,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ValidationError as exc:
+        print("herald: refused:", file=sys.stderr)
+        for violation in exc.violations:
+            print(f"  - {violation}", file=sys.stderr)
+        return 2
     except HeraldError as exc:
         print(f"herald: {exc}", file=sys.stderr)
         return 2

@@ -175,6 +175,10 @@ class Database:
         self.engine: Engine = _make_engine(self.url, echo=echo)
         self.dialect: str = self.engine.dialect.name
 
+    @staticmethod
+    def normalised(url: str) -> str:
+        return normalise_url(url)
+
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         with self.engine.begin() as connection:

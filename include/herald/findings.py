@@ -76,20 +76,7 @@ def record_findings(
         if finding.key in seen_keys:
             continue  # the same violation reported twice in one scan is one finding
         seen_keys.add(finding.key)
-        rows.append(
-            {
-                "finding_id": finding.finding_id,
-                "rule_id": finding.rule_id,
-                "subject_type": finding.subject_type,
-                "subject_id": finding.subject_id,
-                "period": finding.period,
-                "severity": finding.severity,
-                "summary": finding.summary,
-                "evidence": json.dumps(finding.evidence, ensure_ascii=False, sort_keys=True, default=str),
-                "detected_by": detected_by,
-                "now": now,
-            }
-        )
+        rows.append(_row(finding, detected_by, now))
     tx.execute_many("findings/upsert", rows)
     resolved = 0
     for rule_id in scope.rule_ids:
@@ -98,6 +85,30 @@ def record_findings(
             period_to=scope.period_to, now=now,
         )
     return {"reported": len(rows), "resolved": resolved, **Counter(f"rule:{r['rule_id']}" for r in rows)}
+
+
+def record_event_findings(tx: Transaction, findings: Iterable[Finding], *, detected_by: str, now: datetime) -> int:
+    """Record findings about one-off events (an expired post, a missed deadline). Nothing is resolved by
+    absence: an event that happened stays a finding until a person acknowledges or resolves it."""
+    now = require_aware(now, "now")
+    rows = [_row(f, detected_by, now) for f in {f.key: f for f in findings}.values()]
+    tx.execute_many("findings/upsert", rows)
+    return len(rows)
+
+
+def _row(finding: Finding, detected_by: str, now: datetime) -> dict[str, Any]:
+    return {
+        "finding_id": finding.finding_id,
+        "rule_id": finding.rule_id,
+        "subject_type": finding.subject_type,
+        "subject_id": finding.subject_id,
+        "period": finding.period,
+        "severity": finding.severity,
+        "summary": finding.summary,
+        "evidence": json.dumps(finding.evidence, ensure_ascii=False, sort_keys=True, default=str),
+        "detected_by": detected_by,
+        "now": now,
+    }
 
 
 def set_finding_state(tx: Transaction, finding_id_: str, state: str, *, now: datetime) -> None:

@@ -1,0 +1,12 @@
+"""Queue and approve (PUB-1, PUB-2, CON-1 to CON-10): one door for schedulers, one record for approvers.
+
+- ``queue``: validate a post (or a matrix release over many accounts) against its account's
+  policy, screen it, and store it awaiting approval; refuse with every violation at once and
+  store nothing.
+- ``approval``: decide the next step of a post's chain; every decision binds to the content hash.
+- ``lifecycle``: edit (voids signatures), expire what was not approved in time, show state and history.
+"""
+
+from herald.posts.model import PostRequest, ReleaseRequest, content_hash
+
+__all__ = ["PostRequest", "ReleaseRequest", "content_hash"]

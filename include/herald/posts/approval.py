@@ -1,0 +1,122 @@
+"""Approval along the chain (PUB-1, PUB-2): in order, by a holder of the step's role, bound to the content hash.
+
+Signatures count only for the hash they were given on; an edit changes the hash, so earlier
+signatures stop counting and the chain starts again. Whoever decides (CLI, HTTP API or an
+Airflow human-in-the-loop task) goes through ``decide``, so the record is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from herald.db import Database, Transaction
+from herald.errors import ValidationError, Violation
+from herald.posts.queue import record_event
+from herald.timeutil import local_day, require_aware
+
+DECISIONS = ("approved", "rejected")
+DOORS = ("cli", "api", "hitl")
+
+
+@dataclass(frozen=True)
+class ChainProgress:
+    chain: tuple[str, ...]
+    approved: tuple[dict[str, Any], ...]  # approvals for the current hash, in step order
+
+    @property
+    def next_step(self) -> int | None:
+        """1-based number of the step awaiting a decision, or None when the chain is complete."""
+        done = len(self.approved)
+        return done + 1 if done < len(self.chain) else None
+
+    @property
+    def next_role(self) -> str | None:
+        step = self.next_step
+        return self.chain[step - 1] if step else None
+
+
+def progress(post: dict[str, Any], approvals: list[dict[str, Any]]) -> ChainProgress:
+    """Approvals that count: for the current hash, consecutive from step 1."""
+    chain = tuple(json.loads(post["approval_chain"]))
+    current = {a["step_no"]: a for a in approvals
+               if a["content_hash"] == post["content_hash"] and a["decision"] == "approved"}
+    counted = []
+    for step_no in range(1, len(chain) + 1):
+        if step_no not in current:
+            break
+        counted.append(current[step_no])
+    return ChainProgress(chain, tuple(counted))
+
+
+def role_holders(tx: Transaction, account_id: str, role: str, on) -> list[dict[str, Any]]:
+    return tx.fetch("posts/role_holders", account_id=account_id, role=role, on=on)
+
+
+def decide(
+    db: Database,
+    *,
+    post_id: str,
+    approver_id: str,
+    decision: str,
+    content_hash: str,
+    via: str,
+    now: datetime,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Record one decision on the post's next step; return the post's new state. All problems are named at once."""
+    now = require_aware(now, "now")
+    with db.transaction() as tx:
+        post = tx.fetch_one("posts/post", post_id=post_id)
+        if post is None:
+            raise ValidationError([Violation("post_id", "PUB-1", f"待审信息“{post_id}”不存在")])
+        violations = []
+        if post["state"] != "awaiting_approval":
+            violations.append(Violation("post_id", "PUB-1", f"该信息当前状态为“{post['state']}”，不在待审批状态"))
+        if content_hash != post["content_hash"]:
+            violations.append(Violation("content_hash", "PUB-1",
+                                        "审批所依据的内容版本已失效（内容已被修改），请按最新内容重新审批"))
+        if decision not in DECISIONS:
+            violations.append(Violation("decision", "PUB-2", f"审批意见“{decision}”无效，只能是 approved 或 rejected"))
+        if decision == "rejected" and not (reason or "").strip():
+            violations.append(Violation("reason", "PUB-2", "驳回必须说明理由"))
+        if via not in DOORS:
+            violations.append(Violation("via", "PUB-2", f"审批渠道“{via}”无效"))
+        approvals = tx.fetch("posts/approvals", post_id=post_id)
+        state = progress(post, approvals)
+        role = state.next_role
+        approver = tx.fetch_one("posts/person", person_id=approver_id)
+        if approver is None or not approver["is_active"]:
+            violations.append(Violation("approver_id", "PUB-2", f"审批人“{approver_id}”不是在册人员"))
+        if approver_id == post["author_id"]:
+            violations.append(Violation("approver_id", "PUB-2", "提交人不得审批自己提交的信息"))
+        if role is not None and approver is not None:
+            holders = {h["person_id"] for h in role_holders(tx, post["account_id"], role, local_day(now))}
+            if approver_id not in holders:
+                violations.append(Violation("approver_id", "PUB-2",
+                                            f"“{approver['name']}”不担任本步骤所需的角色“{role}”，无权审批"))
+        if violations:
+            raise ValidationError(violations)
+
+        step_no = state.next_step
+        tx.execute(
+            "posts/insert_approval", step_id=f"A-{uuid.uuid4().hex[:20]}", post_id=post_id,
+            chain=f"{post['policy_id']}:{post['level']}", step_no=step_no, role=role, approver_id=approver_id,
+            decision=decision, reason=reason, via=via, content_hash=content_hash, decided_at=now,
+        )
+        if decision == "rejected":
+            new_state, why = "rejected", f"第{step_no}步（{role}）被{approver['name']}驳回：{reason}"
+        elif step_no == len(state.chain):
+            new_state, why = "approved", f"审批链已完成，最后一步由{approver['name']}批准，等待定时发布"
+        else:
+            new_state = "awaiting_approval"
+            why = f"第{step_no}步已由{approver['name']}批准，等待第{step_no + 1}步（{state.chain[step_no]}）"
+        changed = tx.execute("posts/set_state", post_id=post_id, new_state=new_state, reason=why, now=now,
+                             expected_state="awaiting_approval")
+        if changed != 1:
+            raise ValidationError([Violation("post_id", "PUB-1", "该信息的状态已被他人更改，请刷新后重试")])
+        record_event(tx, post_id, new_state, why, approver_id, now)
+        return {"post_id": post_id, "state": new_state, "reason": why, "step_no": step_no, "role": role}

@@ -1,0 +1,3 @@
+SELECT account_id, platform, name, level, parent_account_id, host_unit_id, state, policy_id
+FROM accounts
+WHERE account_id = :account_id
