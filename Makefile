@@ -54,7 +54,7 @@ test-fast: venv .env
 	$(PY) -m pytest -m "not slow and not dagrun"
 
 bench: venv .env
-	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tests/benchmarks $(PY) tests/benchmarks/run.py $(BENCH)
+	$(PY) tests/benchmarks/run.py $(BENCH)
 
 clean:
 	rm -rf .airflow .demo .bench

@@ -7,12 +7,15 @@ ends with one JSON line (see ``common.emit``).
 
 from __future__ import annotations
 
-import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+# Absolute, so each benchmark finds Herald whatever directory it runs in.
+SEARCH_PATH = os.pathsep.join(str(p) for p in (REPO / "include", REPO / "plugins", REPO / "tests", HERE))
 
 
 def available() -> list[str]:
@@ -30,7 +33,9 @@ def main(argv: list[str]) -> int:
         print(f"=== bench {name}", flush=True)
         # One process per benchmark so imports and caches of one do not flatter another.
         module = f"bench_{name.replace('-', '_')}"
-        code = subprocess.call([sys.executable, "-c", f"import {module}; raise SystemExit({module}.main())"], cwd=HERE)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SEARCH_PATH, os.environ.get("PYTHONPATH")]))}
+        code = subprocess.call([sys.executable, "-c", f"import {module}; raise SystemExit({module}.main())"], cwd=HERE,
+                               env=env)
         failed += code != 0
     return 1 if failed else 0
 
