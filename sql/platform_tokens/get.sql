@@ -1,0 +1,3 @@
+SELECT access_token, expires_at
+FROM platform_tokens
+WHERE platform = :platform AND account_key = :account_key
