@@ -7,7 +7,7 @@ them instead of duplicating; the ledger records what the run read and wrote.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 DEFAULT_ARGS = {
     "owner": "herald-governance",
@@ -29,13 +29,13 @@ DEFAULT_ARGS = {
 )
 def herald_registry_check():
     @task(pool="herald_db")
-    def check_registry() -> dict:
+    def check_registry(**context) -> dict:
         """Check every active account against its policy pack; write findings and the ledger in one transaction."""
         from herald.jobs import registry_check
         from herald_airflow.context import task_run
         from herald_airflow.hooks import HeraldDatabaseHook
 
-        entry = registry_check(HeraldDatabaseHook().get_database(), task_run(get_current_context()))
+        entry = registry_check(HeraldDatabaseHook().get_database(), task_run(context))
         return entry.row_counts
 
     check_registry()

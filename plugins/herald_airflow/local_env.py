@@ -22,6 +22,7 @@ def ensure_env_file(path: Path) -> bool:
         f"AIRFLOW__API_AUTH__JWT_SECRET={secrets.token_urlsafe(32)}\n"
         f"AIRFLOW__CORE__FERNET_KEY={Fernet.generate_key().decode()}\n"
         f"HERALD_DB_PASSWORD={secrets.token_urlsafe(16)}\n"
+        f"POSTGRES_PASSWORD={secrets.token_urlsafe(16)}\n"
         "AIRFLOW_UID=50000\n",
         encoding="utf-8",
     )

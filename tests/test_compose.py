@@ -1,0 +1,316 @@
+"""docker-compose.yaml checked statically (no Docker here, no Airflow import): the production recipe.
+
+What is checked is what breaks a CeleryExecutor stack silently: a service on another image or
+environment, a JWT secret or Fernet key that differs between services, a secret written into the
+file, a variable .env.example does not document, a mount missing for Herald's code or SQL, a
+start order without health conditions, and drift from the native setup (config/native.env).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from stack import (
+    AIRFLOW_SERVICES,
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    Endpoint,
+    INIT_SERVICE,
+    REPO,
+    StackError,
+    common_environment,
+    init_steps,
+    interpolate,
+    load_compose,
+    native_environment,
+    read_env_file,
+    referenced_variables,
+    volume_mounts,
+)
+
+NATIVE_ENV = REPO / "config" / "native.env"
+POSTGRES_INIT = REPO / "config" / "postgres-init"
+REQUIRED_SERVICES = {"postgres", "redis", *AIRFLOW_SERVICES, INIT_SERVICE}
+SECRET_VARIABLES = {"AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY"}
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+# Settings Herald's code and docs rely on, by name: the compose and the native setup must both set them.
+HERALD_RELIED_NAMES = {
+    "PYTHONPATH",
+    "AIRFLOW_CONN_HERALD_DB",
+    "HERALD_SETTINGS_FILE",
+    "AIRFLOW__CORE__LOAD_EXAMPLES",
+    "AIRFLOW__CORE__AUTH_MANAGER",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__CORE__DAGS_FOLDER",
+    "AIRFLOW__CORE__PLUGINS_FOLDER",
+}
+# Native-only names, each with the reason the containers do without it.
+NATIVE_ONLY = {
+    "AIRFLOW_HOME": "the image sets AIRFLOW_HOME=/opt/airflow",
+}
+# Environment a single service may add to the common block.
+SERVICE_EXTRA_ENV = {"airflow-worker": {"DUMB_INIT_SETSID"}}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return load_compose()
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return COMPOSE_FILE.read_text(encoding="utf-8")
+
+
+def _airflow_services(compose: dict) -> dict[str, dict]:
+    return {name: svc for name, svc in compose["services"].items() if name not in ("postgres", "redis")}
+
+
+def test_every_required_service_is_present(compose):
+    assert REQUIRED_SERVICES <= set(compose["services"])
+    assert compose["services"]["flower"]["profiles"] == ["flower"], "flower only on demand"
+
+
+def test_every_airflow_service_uses_the_common_image_and_environment(compose):
+    common = compose["x-airflow-common"]
+    assert common["build"] == "."
+    env = common_environment(compose)
+    for name, service in _airflow_services(compose).items():
+        assert service["build"] == common["build"] and service["image"] == common["image"], name
+        assert service["volumes"] == common["volumes"], name
+        service_env = {k: str(v) for k, v in service["environment"].items()}
+        assert {k: service_env.get(k) for k in env} == env, f"{name} changes the common environment"
+        assert set(service_env) - set(env) <= SERVICE_EXTRA_ENV.get(name, set()), name
+
+
+def test_core_settings_are_the_production_ones(compose):
+    env = common_environment(compose)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"] == SIMPLE_AUTH_MANAGER
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+    assert env["PYTHONPATH"] == "/opt/airflow/include:/opt/airflow/plugins"
+    assert env["HERALD_SETTINGS_FILE"] == "/opt/airflow/config/airflow_settings.yaml"
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://") and "@redis:6379/" in env["AIRFLOW__CELERY__BROKER_URL"]
+    assert "@postgres:5432/airflow" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
+    assert re.fullmatch(r"postgresql://herald:\$\{HERALD_DB_PASSWORD[^}]*\}@postgres:5432/herald",
+                        env["AIRFLOW_CONN_HERALD_DB"])
+
+
+def test_simple_auth_manager_users_are_in_the_accepted_format(compose):
+    # Airflow splits on "," then ":" into user and role (a third part needs multi-team mode).
+    env = common_environment(compose)
+    pairs = [item.split(":") for item in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
+    assert all(len(p) == 2 and p[0] and p[1] in {"viewer", "user", "op", "admin"} for p in pairs), pairs
+    assert ["admin", "admin"] in pairs
+    password_file = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
+    assert any(password_file.startswith(target + "/") for target in volume_mounts(compose)), (
+        "generated passwords must survive a container restart: keep the file on a volume"
+    )
+
+
+def test_jwt_secret_and_fernet_key_come_from_env_and_are_shared(compose):
+    for name in SECRET_VARIABLES:
+        seen = set()
+        for service_name, service in _airflow_services(compose).items():
+            value = str(service["environment"][name])
+            assert re.fullmatch(r"\$\{" + name + r"(:\?[^}]*)?\}", value), f"{service_name}: {name}={value}"
+            seen.add(value)
+        assert len(seen) == 1, f"{name} differs between services: {seen}"
+
+
+def test_no_literal_secret_in_compose(compose):
+    environments = [common_environment(compose)] + [
+        {k: str(v) for k, v in svc.get("environment", {}).items()} for svc in compose["services"].values()
+    ]
+    for env in environments:
+        for key, value in env.items():
+            if re.search(r"PASSWORD|SECRET|FERNET|TOKEN", key) and not key.endswith(("_FILE", "_USERS")):
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+(:\?[^}]*)?\}", value), f"{key} holds a literal: {value}"
+            # A password inside a URL must be a reference too (an empty one is allowed: Redis).
+            for password in re.findall(r"://[^:/@]*:([^@]*)@", value):
+                assert password == "" or re.fullmatch(r"\$\{[A-Z0-9_]+(:\?[^}]*)?\}", password), f"{key}: {value}"
+
+
+def test_env_example_defines_every_variable_compose_uses(compose_text):
+    documented = read_env_file(ENV_EXAMPLE)
+    used = referenced_variables(compose_text)
+    assert set(used) - set(documented) == set()
+    assert set(documented) - set(used) == set(), ".env.example documents variables compose never reads"
+    # Secrets are required (compose stops without them) and the example holds only placeholders.
+    for name in SECRET_VARIABLES | {"POSTGRES_PASSWORD", "HERALD_DB_PASSWORD"}:
+        assert used[name] == ":?", f"{name} should be ${{{name}:?...}} so compose refuses to start without it"
+        assert documented[name].startswith("change-me"), f"{name} in .env.example must be a placeholder"
+
+
+def test_compose_refuses_to_start_without_secrets(compose):
+    raw = common_environment(compose)["AIRFLOW__API_AUTH__JWT_SECRET"]
+    with pytest.raises(StackError, match="AIRFLOW__API_AUTH__JWT_SECRET"):
+        interpolate(raw, {})
+    assert interpolate(raw, {"AIRFLOW__API_AUTH__JWT_SECRET": "s3"}) == "s3"
+
+
+def test_init_refuses_placeholder_secrets(compose):
+    script = compose["services"][INIT_SERVICE]["command"][-1]
+    assert "change-me" in script and "exit 1" in script
+
+
+def test_the_env_file_make_generates_satisfies_compose(tmp_path, compose_text):
+    """`make` writes .env for the native setup; compose reads the same file, so it must be enough."""
+    from herald_airflow.local_env import ensure_env_file
+
+    target = tmp_path / ".env"
+    ensure_env_file(target)
+    generated = read_env_file(target)
+    required = {name for name, op in referenced_variables(compose_text).items() if op in (":?", "?")}
+    assert required - set(generated) == set()
+
+
+def test_mounts_cover_herald_code_sql_config_and_logs(compose):
+    mounts = volume_mounts(compose)
+    for folder in ("dags", "plugins", "include", "sql", "config", "logs"):
+        assert mounts[f"/opt/airflow/{folder}"] == REPO / folder, folder
+    # herald.db finds its SQL at <include>/../sql: the two mounts must be siblings.
+    assert Path("/opt/airflow/include").parent == Path("/opt/airflow/sql").parent
+    postgres_volumes = compose["services"]["postgres"]["volumes"]
+    assert "./config/postgres-init:/docker-entrypoint-initdb.d:ro" in postgres_volumes
+
+
+def test_healthchecks_and_start_order_follow_the_official_stack(compose):
+    services = compose["services"]
+    for name in ("postgres", "redis", *AIRFLOW_SERVICES):
+        assert services[name]["healthcheck"]["test"], f"{name} has no healthcheck"
+    assert services["airflow-apiserver"]["healthcheck"]["test"][-1].endswith(":8080/api/v2/version")
+    assert services["airflow-scheduler"]["healthcheck"]["test"][-1].endswith(":8974/health")
+    assert common_environment(compose)["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
+    for name in (*AIRFLOW_SERVICES, INIT_SERVICE):
+        depends = services[name]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+        if name != INIT_SERVICE:
+            assert depends[INIT_SERVICE]["condition"] == "service_completed_successfully", name
+    assert services["airflow-worker"]["depends_on"]["airflow-apiserver"]["condition"] == "service_healthy"
+
+
+def test_init_runs_airflow_then_herald_migrations_then_settings(compose):
+    steps = init_steps(compose)
+    wanted = [["airflow", "db", "migrate"], ["python", "-m", "herald", "migrate"],
+              ["python", "-m", "herald_airflow.apply_settings"]]
+    assert [s for s in steps if s in wanted] == wanted
+    assert "set -euo pipefail" in compose["services"][INIT_SERVICE]["command"][-1], "a failed step must fail init"
+
+
+def test_dockerfile_base_image_matches_the_pinned_airflow():
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    base = re.search(r"^FROM apache/airflow:(\S+)-python(\S+)$", dockerfile, re.MULTILINE)
+    pinned = re.search(r"^apache-airflow==(\S+)$", (REPO / "requirements.txt").read_text(), re.MULTILINE)
+    assert base and pinned
+    assert base.group(1) == pinned.group(1)
+    assert base.group(2) == "3.11"
+    assert re.search(r"pip install .*-r \S*requirements\.txt -c \S*constraints\.txt", dockerfile)
+
+
+def test_the_lock_the_image_installs_with_agrees_with_requirements():
+    """The Dockerfile installs requirements.txt under -c constraints.txt: a disagreeing pin breaks the build."""
+    def pins(path: Path) -> dict[str, str]:
+        found = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^([A-Za-z0-9_.\[\]-]+)==(\S+)", line.strip())
+            if match:
+                found[re.sub(r"\[.*\]", "", match.group(1)).lower().replace("_", "-")] = match.group(2)
+        return found
+
+    required, locked = pins(REPO / "requirements.txt"), pins(REPO / "constraints.txt")
+    assert {name: (version, locked.get(name)) for name, version in required.items() if locked.get(name) != version} == {}
+
+
+def test_env_names_agree_with_the_native_setup(compose):
+    if not NATIVE_ENV.exists():
+        pytest.fail(f"{NATIVE_ENV} is missing: the native environment must be written down to compare")
+    native = read_env_file(NATIVE_ENV)
+    env = common_environment(compose)
+    assert HERALD_RELIED_NAMES <= set(native), "native setup lacks names Herald relies on"
+    assert HERALD_RELIED_NAMES <= set(env), "compose lacks names Herald relies on"
+    assert set(native) - set(env) - set(NATIVE_ONLY) == set(), "names set natively but not in compose"
+
+
+def test_paths_agree_with_the_native_setup(compose):
+    """Map compose's container paths through its mounts: they must land where the native setup points."""
+    native = read_env_file(NATIVE_ENV)
+    env = common_environment(compose)
+    host_of = {target: f"${{HERALD_HOME}}/{source.relative_to(REPO)}"
+               for target, source in volume_mounts(compose).items() if isinstance(source, Path)}
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(host_of, key=len, reverse=True)))
+    for name in ("PYTHONPATH", "HERALD_SETTINGS_FILE", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER"):
+        assert pattern.sub(lambda m: host_of[m.group(0)], env[name]) == native[name], name
+    for name in ("AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW__CORE__DEFAULT_TIMEZONE"):
+        assert env[name] == native[name], name
+
+
+def test_the_whole_common_environment_has_a_native_counterpart(compose, tmp_path):
+    """tests/stack.py runs this environment natively: every service URL and container path must map."""
+    variables = {name: "x" for name in read_env_file(ENV_EXAMPLE)}
+    endpoints = {
+        "postgres": Endpoint("127.0.0.1", 5432, userinfo="postgres", paths={"/airflow": "/meta", "/herald": "/data"}),
+        "redis": Endpoint("127.0.0.1", 6379, paths={"/0": "/7"}),
+        "airflow-apiserver": Endpoint("127.0.0.1", 18080),
+    }
+    env = native_environment(compose, variables, endpoints, tmp_path)
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://postgres@127.0.0.1:5432/meta"
+    assert env["AIRFLOW_CONN_HERALD_DB"] == "postgresql://postgres@127.0.0.1:5432/data"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:@127.0.0.1:6379/7"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
+    assert env["PYTHONPATH"] == f"{REPO / 'include'}:{REPO / 'plugins'}"
+    assert env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == str(tmp_path / "logs"), "logs go to scratch, not the repo"
+    # Without a native endpoint for a service the translation refuses rather than leaving it behind.
+    with pytest.raises(StackError, match="redis"):
+        native_environment(compose, variables, {k: v for k, v in endpoints.items() if k != "redis"}, tmp_path)
+
+
+@pytest.mark.pg
+def test_postgres_init_script_creates_heralds_role_and_database():
+    """Run the init script as the postgres image would, against the local server, under throw-away names."""
+    import psycopg2
+
+    from stack import PG_ADMIN_URL, drop_database
+
+    tag = f"herald_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    role, database = f"{tag}_role", f"{tag}_initdb"
+    admin = psycopg2.connect(PG_ADMIN_URL)
+    admin.autocommit = True
+    host, port, user = admin.info.host, admin.info.port, admin.info.user
+    scripts = sorted(POSTGRES_INIT.glob("*.sh"))
+    assert scripts and all(os.access(s, os.X_OK) for s in scripts), "the image only executes executable .sh files"
+    try:
+        for script in scripts:
+            subprocess.run(
+                [str(script)], check=True, capture_output=True, timeout=60,
+                env={**os.environ, "PGHOST": host, "PGPORT": str(port), "POSTGRES_USER": user,
+                     "POSTGRES_DB": admin.info.dbname, "HERALD_DB_PASSWORD": "it's-secret",
+                     "HERALD_DB_USER": role, "HERALD_DB_NAME": database},
+            )
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_userbyid(d.datdba), r.rolcanlogin, r.rolpassword IS NOT NULL, "
+                "has_database_privilege('public', d.datname, 'CONNECT') "
+                "FROM pg_database d JOIN pg_authid r ON r.rolname = %s WHERE d.datname = %s",
+                (role, database),
+            )
+            assert cursor.fetchone() == (role, True, True, False)
+    finally:
+        drop_database(database)
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+            if cursor.fetchone():
+                from psycopg2 import sql
+
+                cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+        admin.close()
