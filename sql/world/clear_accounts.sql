@@ -1,0 +1,2 @@
+-- Part of replacing the demo world: everything in accounts goes (children before parents).
+DELETE FROM accounts

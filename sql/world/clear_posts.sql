@@ -1,0 +1,2 @@
+-- Part of replacing the demo world: everything in posts goes (children before parents).
+DELETE FROM posts

@@ -1,0 +1,2 @@
+-- Bulk load of accounts rows (CSV in the column order of insert_accounts.sql).
+COPY accounts (account_id, platform, name, platform_account_id, link, is_verified, verification_documents, purpose, content_scope, creating_unit_id, host_unit_id, supervising_leader_id, host_unit_opinion_by, host_unit_opinion_on, is_host_unit_sealed, competent_opinion_by, competent_opinion_on, level, parent_account_id, state, opened_on, closed_on, policy_id, created_at, updated_at) FROM STDIN WITH (FORMAT csv)
