@@ -347,3 +347,28 @@ def test_scale_world_loads_every_row_in_account_and_time_order(sqlite_db):
     assert working.mean() > 0.8
     with pytest.raises(WorldExistsError):
         build_scale_world(sqlite_db, accounts=10, log_rows=10)
+
+
+@pytest.mark.pg
+def test_scale_world_on_postgresql_restores_its_keys_and_indexes(pg_db):
+    import sqlalchemy as sa
+
+    from herald.world.scale import build_scale_world
+
+    def structure():
+        with pg_db.engine.connect() as conn:
+            indexes = {r[0] for r in conn.execute(sa.text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'published_items'"))}
+            keys = {r[0] for r in conn.execute(sa.text(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'published_items'::regclass AND contype = 'f'"))}
+        return indexes, keys
+
+    before = structure()
+    result = build_scale_world(pg_db, accounts=60, log_rows=6_000, seed=3, year=2025)
+    assert result["rows"] == 6_000 and result["accounts"] == 60
+    assert structure() == before  # the bulk load's temporary drops are all undone
+    with pg_db.engine.connect() as conn:
+        orphans = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM published_items i LEFT JOIN accounts a USING (account_id) WHERE a.account_id IS NULL"
+        )).scalar()
+    assert orphans == 0
