@@ -144,3 +144,37 @@ def pytest_sessionstart(session):
         engine.dispose()
     except Exception as exc:  # PostgreSQL down: the pg tests will fail and say so
         print(f"conftest: could not clean stale test databases: {exc}")
+
+
+DEMO_AS_OF = "2026-11-21"
+
+
+@pytest.fixture(scope="session")
+def demo_world_file(tmp_path_factory):
+    """The demo world built once per session into a SQLite file (about 15 s); tests copy it."""
+    from datetime import date
+
+    from herald.db import Database
+    from herald.migrate import migrate
+    from herald.world import build_world
+
+    path = tmp_path_factory.mktemp("demo-world") / "herald.db"
+    db = Database(f"sqlite:///{path}")
+    migrate(db)
+    build_world(db, as_of=date.fromisoformat(DEMO_AS_OF))
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_world(demo_world_file, tmp_path):
+    """A private copy of the demo world (SQLite), so a test may change it freely."""
+    import shutil
+
+    from herald.db import Database
+
+    copy = tmp_path / "herald.db"
+    shutil.copyfile(demo_world_file, copy)
+    db = Database(f"sqlite:///{copy}")
+    yield db
+    db.dispose()

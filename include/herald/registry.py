@@ -12,6 +12,7 @@ from typing import Any
 
 from herald.db import Transaction
 from herald.findings import STANDING, Finding, Scope
+from herald.policy.citation import citation
 
 RULES = ("ACC-1", "ACC-3")
 SCOPE = Scope(rule_ids=RULES, period_from=STANDING, period_to=STANDING)
@@ -39,12 +40,7 @@ FIELD_LABELS = {
 
 
 
-def citation(policy: Any, path: str) -> str:
-    """How a finding read by people cites the clause behind a value."""
-    clause = policy.clause(path)
-    if clause.startswith("Herald default"):
-        return f"{policy.policy_id}号制度未作规定，采用Herald默认规则"
-    return f"依据{clause}"
+
 
 
 def _is_blank(value: Any) -> bool:

@@ -89,7 +89,7 @@ class _PeopleFactory:
         self.org.people.append({
             "person_id": person_id, "name": name, "unit_id": unit_id, "title": title,
             "office_phone": office_phone(self.rng, area_code), "mobile": mobile(self.rng),
-            "email": f"{mailbox}@{MAIL_DOMAIN}", "is_active": True,
+            "email": f"{mailbox}@{MAIL_DOMAIN}", "is_active": True, "login": mailbox,
         })
         return person_id
 

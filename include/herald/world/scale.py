@@ -134,7 +134,7 @@ def _organisation(plan: ScalePlan) -> tuple[list[dict], list[dict], list[dict]]:
                       "parent_id": f"su-{s:03d}", "policy_id": "000", "created_at": created})
     people = [{"person_id": pid, "name": f"运营{pid[2:]}", "unit_id": f"su-{int(pid[2:]) % subsidiaries:03d}-pub",
                "title": "新媒体运营专员", "office_phone": f"010-6{int(pid[2:]):07d}", "mobile": f"139{int(pid[2:]):08d}",
-               "email": f"{pid}@huaxia-energy.example", "is_active": True}
+               "email": f"{pid}@huaxia-energy.example", "is_active": True, "login": pid}
               for pid in sorted(set(plan.operators.tolist()))]
     accounts = []
     group_level: dict[str, str] = {}

@@ -12,7 +12,7 @@ from herald.db import Transaction
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "org_units": ("unit_id", "name", "kind", "function_code", "parent_id", "policy_id", "created_at"),
-    "people": ("person_id", "name", "unit_id", "title", "office_phone", "mobile", "email", "is_active"),
+    "people": ("person_id", "name", "unit_id", "title", "office_phone", "mobile", "email", "is_active", "login"),
     "role_assignments": ("assignment_id", "person_id", "role", "unit_id", "account_id", "valid_from_on", "valid_to_on"),
     "accounts": (
         "account_id", "platform", "name", "platform_account_id", "link", "is_verified", "verification_documents",
