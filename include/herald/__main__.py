@@ -112,6 +112,14 @@ def cmd_post_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dispatch_confirm_manual(args: argparse.Namespace) -> int:
+    from herald.dispatch.manual import confirm_manual
+    from herald.timeutil import now_utc
+
+    _print_json(confirm_manual(_db(args), args.post_id, link=args.link, person_id=args.as_person, now=now_utc()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="herald", description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="Herald database URL (postgresql://... or sqlite:///path)")
@@ -146,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = post.add_parser("show", help="a post's state, chain and history")
     show.add_argument("post_id")
     show.set_defaults(func=cmd_post_show)
+    dispatch = commands.add_parser("dispatch", help="timed release: manual channels").add_subparsers(
+        dest="dispatch_command", required=True)
+    confirm = dispatch.add_parser("confirm-manual", help="confirm the link of an item you published by hand")
+    confirm.add_argument("post_id")
+    confirm.add_argument("--link", required=True, help="the http(s) link of the published item")
+    confirm.add_argument("--as", dest="as_person", required=True, help="your person id (the designated operator)")
+    confirm.set_defaults(func=cmd_dispatch_confirm_manual)
     return parser
 
 

@@ -215,6 +215,32 @@ def _get_article(state: FakeState, appid: str, body: dict) -> Reply:
     return Reply(200, article)
 
 
+def _batchget(state: FakeState, appid: str, body: dict) -> Reply:
+    """Published articles of the account, newest first (only publishes that finished)."""
+    try:
+        offset, count = int(body.get("offset", 0)), int(body.get("count", 20))
+    except (TypeError, ValueError):
+        return _error(47001, "data format error")
+    if offset < 0 or not 1 <= count <= 20:
+        return _error(40097, "invalid args")
+    now = state.now()
+    done = [
+        (publish["ready_at"], publish["article_id"])
+        for (account, _), publish in state.publishes.items()
+        if account == appid and now >= publish["ready_at"]
+    ]
+    done.sort(reverse=True)
+    items = [
+        {
+            "article_id": article_id,
+            "content": {"news_item": [dict(i) for i in state.articles[(appid, article_id)]["news_item"]]},
+            "update_time": int(ready_at.timestamp()),
+        }
+        for ready_at, article_id in done[offset : offset + count]
+    ]
+    return Reply(200, {"total_count": len(done), "item_count": len(items), "item": items})
+
+
 # --- preview and mass send -------------------------------------------------------------------
 
 
@@ -280,6 +306,7 @@ ROUTES = {
     "freepublish/submit": _submit,
     "freepublish/get": _publish_get,
     "freepublish/getarticle": _get_article,
+    "freepublish/batchget": _batchget,
     "message/mass/preview": _preview,
     "message/mass/sendall": _sendall,
     "message/mass/get": _mass_get,

@@ -218,6 +218,16 @@ class WeChatClient:
         """``freepublish/getarticle``; data: ``news_item`` (each with ``url`` and ``is_deleted``)."""
         return self._call("freepublish/getarticle", {"article_id": str(article_id)}, write=False)
 
+    def list_published(self, offset: int = 0, count: int = 20) -> Outcome:
+        """``freepublish/batchget``: the account's published articles, newest first; data: ``total_count``,
+        ``item`` (each ``article_id``, ``content.news_item``, ``update_time``).
+
+        The read that settles a submit whose ``publish_id`` was lost: Herald puts the post id in each
+        article's ``content_source_url``, so the post is found by that link.
+        """
+        count = max(1, min(int(count), 20))  # the platform takes 1 to 20
+        return self._call("freepublish/batchget", {"offset": int(offset), "count": count, "no_content": 0}, write=False)
+
     # --- preview and mass send -----------------------------------------------------------
 
     def preview(self, media_id: str, openid: str) -> Outcome:

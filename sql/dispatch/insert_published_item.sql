@@ -1,0 +1,7 @@
+-- Idempotent: confirming twice files one item.
+INSERT INTO published_items (item_id, post_id, account_id, platform, origin, platform_item_id, platform_publish_id,
+                             url, operator_id, is_mass_send, published_at, confirmed_at, platform_status,
+                             status_checked_at)
+VALUES (:item_id, :post_id, :account_id, :platform, :origin, :platform_item_id, :platform_publish_id,
+        :url, :operator_id, :is_mass_send, :published_at, :confirmed_at, 'live', :confirmed_at)
+ON CONFLICT (post_id) DO NOTHING
