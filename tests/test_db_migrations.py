@@ -103,3 +103,19 @@ def test_naive_datetimes_are_refused_by_sqlite_binding(sqlite_db):
                 sa.text("INSERT INTO org_units (unit_id, name, kind, created_at) VALUES ('g', 'x', 'group', :t)"),
                 {"t": datetime(2025, 1, 1)},
             )
+
+
+def test_scalar_reads_are_typed_by_column_name_on_sqlite(sqlite_db, tmp_path, monkeypatch):
+    import herald.db as dbmod
+
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "latest.sql").write_text("SELECT MAX(created_at) AS latest_at FROM org_units")
+    monkeypatch.setattr(dbmod, "SQL_DIR", tmp_path)
+    dbmod.sql_text.cache_clear()
+    with sqlite_db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO org_units (unit_id, name, kind, created_at) VALUES ('g', 'x', 'group', '2025-01-01 00:00:00+00:00')")
+    try:
+        assert sqlite_db.scalar("probe/latest") == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    finally:
+        dbmod.sql_text.cache_clear()

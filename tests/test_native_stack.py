@@ -100,6 +100,15 @@ def test_compose_configuration_runs_registry_check_natively():
         with pytest.raises(StackError, match="403"):
             stack.client("auditor").trigger(DAG_ID)
 
+        # Herald's own HTTP door (the plugin's FastAPI app) is mounted on the api-server behind Airflow's auth.
+        import requests
+
+        anonymous = requests.get(f"{client.base_url}/herald/posts/P-none", timeout=30)
+        assert anonymous.status_code == 401
+        signed_in = client.session.get(f"{client.base_url}/herald/posts/P-none", timeout=30)
+        assert signed_in.status_code == 404  # authenticated; there is simply no such post
+        assert signed_in.json()["detail"][0]["field"] == "post_id"
+
     assert not port_is_listening(api_port), "the API server still holds its port"
     assert [pid for pid in pids if _running(pid)] == []
     assert not any(database_exists(name) for name in databases)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import sqlparse
 from sqlalchemy.engine import Connection, Engine
 
 from herald.errors import HeraldError
@@ -51,7 +52,8 @@ def sql_text(name: str, dialect: str) -> str:
     """The text of ``sql/<name>.sql``, or of its dialect-specific override."""
     for candidate in (SQL_DIR / f"{name}.{dialect}.sql", SQL_DIR / f"{name}.sql"):
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+            # Comments are for readers of the file; stripped so a ":name" in prose is never taken for a parameter.
+            return sqlparse.format(candidate.read_text(encoding="utf-8"), strip_comments=True).strip()
     raise SqlFileNotFound(f"no SQL file for {name!r} under {SQL_DIR} (dialect {dialect})")
 
 
@@ -111,12 +113,17 @@ class Transaction:
         return rows[0] if rows else None
 
     def scalar(self, name: str, /, **params: Any) -> Any:
-        return self.connection.execute(self._statement(name), params).scalar()
+        """The first column of the first row (None without rows), typed by its name like ``fetch``."""
+        result = self.connection.execute(self._statement(name), params)
+        row = result.first()
+        if row is None:
+            return None
+        if self.dialect == "sqlite":
+            return _convert_sqlite_value(next(iter(result.keys())), row[0])
+        return row[0]
 
     def execute_script(self, sql: str) -> None:
         """Run a multi-statement script inside this transaction (used by migrations)."""
-        import sqlparse
-
         for statement in sqlparse.split(sql):
             if statement.strip().rstrip(";").strip():
                 self.connection.exec_driver_sql(statement)

@@ -1,0 +1,2 @@
+-- Benchmark only: fresh planner statistics after a bulk load.
+ANALYZE

@@ -1,0 +1,1 @@
+TRUNCATE cadence_findings_stage

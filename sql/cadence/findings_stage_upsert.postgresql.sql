@@ -1,0 +1,18 @@
+-- Open or refresh every staged finding at once, with the rules of sql/findings/upsert.sql:
+-- acknowledged findings stay acknowledged; resolved ones seen again reopen.
+-- (tests/test_cadence_record.py checks both paths leave the same rows.)
+INSERT INTO findings (
+    finding_id, rule_id, subject_type, subject_id, period, severity, summary, evidence,
+    state, detected_by, first_detected_at, last_detected_at, resolved_at
+)
+SELECT finding_id, rule_id, subject_type, subject_id, period, severity, summary, evidence,
+       'open', detected_by, :now, :now, NULL
+FROM cadence_findings_stage
+ON CONFLICT (rule_id, subject_type, subject_id, period) DO UPDATE SET
+    severity = excluded.severity,
+    summary = excluded.summary,
+    evidence = excluded.evidence,
+    detected_by = excluded.detected_by,
+    last_detected_at = excluded.last_detected_at,
+    state = CASE WHEN findings.state = 'resolved' THEN 'open' ELSE findings.state END,
+    resolved_at = NULL

@@ -1,0 +1,2 @@
+-- Part of replacing the demo world: everything in dispatch_staging goes (it describes the old world).
+DELETE FROM dispatch_staging
