@@ -12,12 +12,12 @@ include config/native.env
 -include .env
 export
 
-.PHONY: help venv lock airflow-init herald-db demo up test test-fast bench clean
+.PHONY: help venv lock airflow-init world demo up test test-fast bench clean
 
 help:
 	@echo "make demo   - build everything on embedded defaults and run the pipelines (see README)"
 	@echo "make test   - run every test (needs PostgreSQL and Redis on 127.0.0.1)"
-	@echo "make up     - airflow standalone on the demo world (UI on http://127.0.0.1:8080, admin/admin)"
+	@echo "make up     - airflow standalone on the demo world and the fake platforms (UI on http://127.0.0.1:8080)"
 	@echo "make bench [BENCH=name] - run the benchmarks"
 	@echo "make lock   - refresh constraints.txt from the venv"
 
@@ -44,7 +44,10 @@ airflow-init: venv .env
 demo: airflow-init
 	$(PY) -m herald_airflow.demo
 
-up: demo
+world: airflow-init
+	test -f .demo/herald.db || $(PY) -m herald.world --as-of $$(TZ=Asia/Shanghai date +%F)
+
+up: world
 	$(PY) -m herald_airflow.standalone
 
 test: venv .env

@@ -99,12 +99,14 @@ def herald_archive_published():
     params={
         "seal_today": Param(False, type="boolean",
                             description="Seal today's index too (the demo does; later entries go to tomorrow)."),
+        "settle_minutes": Param(30, type="integer", minimum=0,
+                                description="Only archive items published at least this long ago (the events' job)."),
     },
 )
 def herald_archive_sweep():
     @task(pool="herald_db")
     def sweep_archive() -> dict:
-        """Archive what the events missed (items settled for 30 minutes), note status changes, seal past days."""
+        """Archive what the events missed (items settled for ``settle_minutes``), note status changes, seal past days."""
         from datetime import timedelta
 
         from herald.archive.archiver import archive_published
@@ -116,7 +118,8 @@ def herald_archive_sweep():
         now = now_utc()
         today = local_day(now)
         entry = archive_published(
-            HeraldDatabaseHook().get_database(), archive_store(), task_run(context), settle=timedelta(minutes=30),
+            HeraldDatabaseHook().get_database(), archive_store(), task_run(context),
+            settle=timedelta(minutes=context["params"]["settle_minutes"]),
             seal_through=today if context["params"]["seal_today"] else today - timedelta(days=1),
             record_status_notes=True, now=now,
         )

@@ -8,13 +8,17 @@ by rule, subject and period, so re-runs and backfills update them and never dupl
 off so that deploying does not queue every day since ``start_date``: the rescan window already
 covers the weeks a paused scheduler missed, and older ones are a deliberate backfill.
 On the policy's warning weekday the run also reminds accounts with nothing published or scheduled.
-Digests in Chinese go to each competent department and host unit by email and group robots.
+Digests in Chinese go to each competent department and host unit by email and group robots; every
+digest is also written to the outbox folder (Variable ``herald_digest_outbox``) for the record.
+
+Params: ``from_date`` judges every week from that date instead of the interval's rescan window (a
+one-run backfill, used by ``make demo``); ``deliver`` false writes the digests without sending them.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 DEFAULT_ARGS = {
     "owner": "herald-governance",
@@ -36,6 +40,10 @@ def _window(context):
     # A manual run without a logical date has no interval: it judges as of now.
     end = context.get("data_interval_end") or context.get("logical_date") or now_utc()
     start = context.get("data_interval_start") or end
+    from_date = context["params"].get("from_date")
+    if from_date:
+        first = pendulum.parse(from_date, tz="Asia/Shanghai")
+        return db, ScanWindow.for_interval(first, end, 0)
     return db, ScanWindow.for_interval(start, end, max_rescan_weeks(db))
 
 
@@ -48,6 +56,11 @@ def _window(context):
     default_args=DEFAULT_ARGS,
     tags={"herald", "cadence", "PUB-5"},
     doc_md=__doc__,
+    params={
+        "from_date": Param(None, type=["null", "string"], format="date",
+                           description="Judge every week from this date (YYYY-MM-DD), not just the rescan window."),
+        "deliver": Param(True, type="boolean", description="Send the digests; false only writes them to the outbox."),
+    },
 )
 def herald_cadence_scan():
     @task(pool="herald_scan")
@@ -78,10 +91,19 @@ def herald_cadence_scan():
         from herald.policy import default_policy_id, load_policy
         from herald_airflow.context import task_run
 
+        from herald_airflow.outbox import write_digests
+
         context = get_current_context()
         db, window = _window(context)
         channels = dict(load_policy(default_policy_id()).notifications.channels)
-        entry = scan.notify(db, task_run(context), window, send=lambda digests: senders.deliver(digests, channels))
+
+        def send(digests: list) -> list:
+            written = write_digests(digests, context["run_id"])
+            if not context["params"]["deliver"]:
+                return [{"outbox": str(path)} for path in written]
+            return senders.deliver(digests, channels)
+
+        entry = scan.notify(db, task_run(context), window, send=send)
         return entry.row_counts
 
     [scan_weekly(), scan_standing()] >> notify()

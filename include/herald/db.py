@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import sqlalchemy as sa
 import sqlparse
 from sqlalchemy.engine import Connection, Engine
@@ -47,14 +48,31 @@ class SqlFileNotFound(HeraldError):
     pass
 
 
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(SQL_DIR)), undefined=jinja2.StrictUndefined,
+                              autoescape=False, keep_trailing_newline=True)
+
+
 @lru_cache(maxsize=512)
 def sql_text(name: str, dialect: str) -> str:
-    """The text of ``sql/<name>.sql``, or of its dialect-specific override."""
-    for candidate in (SQL_DIR / f"{name}.{dialect}.sql", SQL_DIR / f"{name}.sql"):
-        if candidate.is_file():
-            # Comments are for readers of the file; stripped so a ":name" in prose is never taken for a parameter.
-            return sqlparse.format(candidate.read_text(encoding="utf-8"), strip_comments=True).strip()
-    raise SqlFileNotFound(f"no SQL file for {name!r} under {SQL_DIR} (dialect {dialect})")
+    """The text of ``sql/<name>.sql`` for a dialect.
+
+    A file may call the few expressions the engines write differently as ``{{ sql.epoch_seconds('col') }}``
+    (macros in ``sql/_dialects/<dialect>.sql.j2``), so one file serves both; a whole-file override
+    ``<name>.<dialect>.sql`` is for statements that differ throughout (COPY, locking).
+    """
+    override = SQL_DIR / f"{name}.{dialect}.sql"
+    generic = SQL_DIR / f"{name}.sql"
+    if override.is_file():
+        text = override.read_text(encoding="utf-8")
+    elif generic.is_file():
+        templates = _templates()
+        dialect_macros = templates.get_template(f"_dialects/{dialect}.sql.j2").module
+        text = templates.get_template(f"{name}.sql").render(sql=dialect_macros)
+    else:
+        raise SqlFileNotFound(f"no SQL file for {name!r} under {SQL_DIR} (dialect {dialect})")
+    # Comments are for readers of the file; stripped so a ":name" in prose is never taken for a parameter.
+    return sqlparse.format(text, strip_comments=True).strip()
 
 
 def _convert_sqlite_value(column: str, value: Any) -> Any:
@@ -79,6 +97,19 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _plain(value: Any) -> Any:
+    """Subclasses of date and datetime (pendulum's, from Airflow contexts) as the plain types drivers adapt."""
+    if isinstance(value, datetime) and type(value) is not datetime:
+        return datetime.fromtimestamp(value.timestamp(), timezone.utc) if value.tzinfo else datetime(*value.timetuple()[:6], value.microsecond)
+    if isinstance(value, date) and not isinstance(value, datetime) and type(value) is not date:
+        return date(value.year, value.month, value.day)
+    return value
+
+
+def _bind(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _plain(value) for key, value in params.items()}
+
+
 class Transaction:
     """One database transaction; every statement is named by its SQL file."""
 
@@ -91,16 +122,16 @@ class Transaction:
 
     def execute(self, name: str, /, **params: Any) -> int:
         """Run a statement; return the number of rows it changed."""
-        return self.connection.execute(self._statement(name), params).rowcount
+        return self.connection.execute(self._statement(name), _bind(params)).rowcount
 
     def execute_many(self, name: str, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
-        self.connection.execute(self._statement(name), list(rows))
+        self.connection.execute(self._statement(name), [_bind(row) for row in rows])
         return len(rows)
 
     def fetch(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
-        result = self.connection.execute(self._statement(name), params)
+        result = self.connection.execute(self._statement(name), _bind(params))
         columns = list(result.keys())
         if self.dialect == "sqlite":
             return [
@@ -114,7 +145,7 @@ class Transaction:
 
     def scalar(self, name: str, /, **params: Any) -> Any:
         """The first column of the first row (None without rows), typed by its name like ``fetch``."""
-        result = self.connection.execute(self._statement(name), params)
+        result = self.connection.execute(self._statement(name), _bind(params))
         row = result.first()
         if row is None:
             return None
@@ -148,7 +179,7 @@ class Transaction:
             return total
         statement = self._statement(insert_name)
         for chunk in _chunks(rows, 50_000):
-            self.connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in chunk])
+            self.connection.execute(statement, [_bind(dict(zip(columns, row, strict=True))) for row in chunk])
             total += len(chunk)
         return total
 

@@ -44,9 +44,15 @@ def main() -> int:
     if not port_is_free(PORT):
         print(f"port {PORT} is in use: stop the other Airflow first", file=sys.stderr)
         return 1
+    from herald.fakeplatforms import FakePlatforms
+    from herald_airflow.demo import DEMO_WEIBO_USERS, fake_platform_connections
+
+    fake = FakePlatforms.start(weibo_tokens=DEMO_WEIBO_USERS)
+    print(f"fake platforms (WeChat, Weibo, CMS) on {fake.base_url}; dispatch publishes there")
     print(f"starting airflow standalone: UI on http://127.0.0.1:{PORT} (user admin; its password is in "
           f"{os.environ.get('AIRFLOW_HOME', '.airflow/home')}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it.")
-    process = subprocess.Popen([airflow_executable(), "standalone"], start_new_session=True)
+    process = subprocess.Popen([airflow_executable(), "standalone"], start_new_session=True,
+                               env={**os.environ, **fake_platform_connections(fake)})
     try:
         return process.wait()
     except KeyboardInterrupt:
@@ -54,6 +60,7 @@ def main() -> int:
         return 0
     finally:
         stop_group(process)
+        fake.stop()
         for _ in range(20):
             if port_is_free(PORT):
                 break

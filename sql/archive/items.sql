@@ -16,5 +16,5 @@ JOIN accounts a ON a.account_id = pi.account_id
 LEFT JOIN posts p ON p.post_id = pi.post_id
 LEFT JOIN people op ON op.person_id = pi.operator_id
 LEFT JOIN archive_index ai ON ai.item_id = pi.item_id
-WHERE pi.item_id IN (SELECT value FROM json_each(:item_ids))
+WHERE pi.item_id IN ({{ sql.json_text_elements(':item_ids') }})
 ORDER BY pi.item_id

@@ -2,7 +2,7 @@
 -- on the same account (same platform item id).
 SELECT o.item_id, o.account_id, a.name, a.platform, a.host_unit_id, a.policy_id,
        o.platform_item_id, o.url, o.published_at,
-       (FLOOR(EXTRACT(EPOCH FROM o.published_at))::bigint + 28800) / 86400 AS day_number
+       ({{ sql.epoch_seconds('o.published_at') }} + 28800) / 86400 AS day_number
 FROM published_items o
 JOIN accounts a ON a.account_id = o.account_id
 WHERE o.origin = 'platform_observed'

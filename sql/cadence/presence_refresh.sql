@@ -14,7 +14,7 @@ SELECT account_id, week_index,
 FROM (
     SELECT DISTINCT
            account_id,
-           CAST(((FLOOR(EXTRACT(EPOCH FROM published_at))::bigint + 28800) / 86400 + 3) / 7 AS INTEGER) AS week_index,
+           CAST((({{ sql.epoch_seconds('published_at') }} + 28800) / 86400 + 3) / 7 AS INTEGER) AS week_index,
            CASE WHEN origin = 'platform_observed' THEN 'observed'
                 WHEN platform_status = 'deleted_by_user' THEN 'deleted'
                 WHEN platform_status = 'banned' THEN 'banned'

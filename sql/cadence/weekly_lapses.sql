@@ -12,8 +12,8 @@ WITH RECURSIVE weeks (week_index) AS (
 ),
 policy_accounts AS (
     SELECT account_id, name, platform, host_unit_id, state, updated_at,
-           (CAST(julianday(opened_on) - 2440587.5 AS INTEGER) + 9) / 7 AS first_full_week,
-           CASE WHEN closed_on IS NULL THEN NULL ELSE (CAST(julianday(closed_on) - 2440587.5 AS INTEGER) + 4) / 7 - 1 END AS last_full_week
+           ({{ sql.epoch_days('opened_on') }} + 9) / 7 AS first_full_week,
+           CASE WHEN closed_on IS NULL THEN NULL ELSE ({{ sql.epoch_days('closed_on') }} + 4) / 7 - 1 END AS last_full_week
     FROM accounts
     WHERE policy_id = :policy_id AND opened_on IS NOT NULL
 ),
@@ -26,14 +26,14 @@ state_changes AS (
 ),
 suspensions AS (
     SELECT account_id,
-           ((CAST(strftime('%s', occurred_at) AS INTEGER) + 28800) / 86400 + 3) / 7 AS first_week,
+           (({{ sql.epoch_seconds('occurred_at') }} + 28800) / 86400 + 3) / 7 AS first_week,
            CASE WHEN next_at IS NULL THEN CAST(:last_week AS INTEGER)
-                ELSE ((CAST(strftime('%s', next_at) AS INTEGER) - 1 + 28800) / 86400 + 3) / 7 END AS last_week
+                ELSE (({{ sql.epoch_seconds('next_at') }} - 1 + 28800) / 86400 + 3) / 7 END AS last_week
     FROM state_changes
     WHERE new_state = 'suspended'
     UNION ALL
     SELECT a.account_id,
-           ((CAST(strftime('%s', a.updated_at) AS INTEGER) + 28800) / 86400 + 3) / 7,
+           (({{ sql.epoch_seconds('a.updated_at') }} + 28800) / 86400 + 3) / 7,
            CAST(:last_week AS INTEGER)
     FROM policy_accounts a
     WHERE a.state = 'suspended'

@@ -4,8 +4,8 @@
 -- for the rest of the week.
 WITH policy_accounts AS (
     SELECT account_id, name, platform, host_unit_id, state,
-           (opened_on - DATE '1970-01-01' + 9) / 7 AS first_full_week,
-           CASE WHEN closed_on IS NULL THEN NULL ELSE (closed_on - DATE '1970-01-01' + 4) / 7 - 1 END AS last_full_week
+           ({{ sql.epoch_days('opened_on') }} + 9) / 7 AS first_full_week,
+           CASE WHEN closed_on IS NULL THEN NULL ELSE ({{ sql.epoch_days('closed_on') }} + 4) / 7 - 1 END AS last_full_week
     FROM accounts
     WHERE policy_id = :policy_id AND opened_on IS NOT NULL AND state = 'active'
 ),
