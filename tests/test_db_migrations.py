@@ -109,7 +109,7 @@ def test_scalar_reads_are_typed_by_column_name_on_sqlite(sqlite_db, tmp_path, mo
     import herald.db as dbmod
 
     (tmp_path / "probe").mkdir()
-    (tmp_path / "probe" / "latest.sql").write_text("SELECT MAX(created_at) AS latest_at FROM org_units")
+    (tmp_path / "probe" / "latest.sqlite.sql").write_text("SELECT MAX(created_at) AS latest_at FROM org_units")
     monkeypatch.setattr(dbmod, "SQL_DIR", tmp_path)
     dbmod.sql_text.cache_clear()
     with sqlite_db.engine.begin() as conn:
