@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from herald.cadence import standing, weekly
-from herald.cadence.record import record_findings_bulk
 from herald.cadence.scan import scan_standing, scan_weekly
 from herald.cadence.window import ScanWindow, week_of_day
 from herald.findings import Finding, Scope, record_findings, set_finding_state
@@ -48,20 +47,19 @@ def _rows(db) -> list[tuple]:
                       for r in tx.fetch("findings/all"))
 
 
-def test_bulk_writer_leaves_the_rows_the_shared_writer_leaves(pg_db):
+def test_the_staged_writer_leaves_the_same_rows_on_both_engines(pg_db, sqlite_db):
     scope = Scope(("PUB-5",), "2025-W10", "2025-W10")
     t0 = datetime(2025, 3, 17, tzinfo=timezone.utc)
     results = []
-    for writer in (record_findings, record_findings_bulk):
-        with pg_db.transaction() as tx:
-            tx.connection.exec_driver_sql("DELETE FROM findings")
-            first = writer(tx, _findings(3) + _findings(1), scope=scope, detected_by="t", now=t0)
-        with pg_db.transaction() as tx:
+    for db in (pg_db, sqlite_db):
+        with db.transaction() as tx:
+            first = record_findings(tx, _findings(3) + _findings(1), scope=scope, detected_by="t", now=t0)
+        with db.transaction() as tx:
             set_finding_state(tx, _findings(3)[0].finding_id, "acknowledged", now=t0)
             set_finding_state(tx, _findings(3)[1].finding_id, "resolved", now=t0)
-        with pg_db.transaction() as tx:  # a1 seen again reopens, a0 stays acknowledged, a2 is no longer seen
-            second = writer(tx, _findings(2), scope=scope, detected_by="t", now=t0 + timedelta(days=1))
-        results.append((first, second, _rows(pg_db)))
+        with db.transaction() as tx:  # a1 seen again reopens, a0 stays acknowledged, a2 is no longer seen
+            second = record_findings(tx, _findings(2), scope=scope, detected_by="t", now=t0 + timedelta(days=1))
+        results.append((first, second, _rows(db)))
     assert results[0] == results[1]
     states = [row[1] for row in results[1][2]]
     assert sorted(states) == ["acknowledged", "open", "resolved"]

@@ -63,52 +63,47 @@ class Scope:
     period_to: str
 
 
+STAGE_COLUMNS = ("finding_id", "rule_id", "subject_type", "subject_id", "period", "severity", "summary", "evidence",
+                 "detected_by")
+
+
+def _write(tx: Transaction, findings: Iterable[Finding], *, detected_by: str, now: datetime) -> list[Finding]:
+    """Upsert the findings through the staging table: bulk rows, then one set-based statement."""
+    unique = list({f.key: f for f in findings}.values())  # the same violation reported twice is one finding
+    tx.execute("findings/stage_create")
+    tx.execute("findings/stage_clear")
+    tx.copy_rows("findings/stage_copy", "findings/stage_insert", (
+        (f.finding_id, f.rule_id, f.subject_type, f.subject_id, f.period, f.severity, f.summary,
+         json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str), detected_by)
+        for f in unique
+    ), STAGE_COLUMNS)
+    tx.execute("findings/upsert", now=now)
+    return unique
+
+
 def record_findings(
     tx: Transaction, findings: Iterable[Finding], *, scope: Scope, detected_by: str, now: datetime
 ) -> dict[str, int]:
     """Upsert the findings and resolve those of the scope no longer seen; return counts by outcome."""
     now = require_aware(now, "now")
-    rows = []
-    seen_keys: set[tuple[str, str, str, str]] = set()
+    findings = list(findings)
     for finding in findings:
         if finding.rule_id not in scope.rule_ids:
             raise ValueError(f"finding.rule_id: {finding.rule_id} is outside the scan scope {scope.rule_ids}")
-        if finding.key in seen_keys:
-            continue  # the same violation reported twice in one scan is one finding
-        seen_keys.add(finding.key)
-        rows.append(_row(finding, detected_by, now))
-    tx.execute_many("findings/upsert", rows)
+    written = _write(tx, findings, detected_by=detected_by, now=now)
     resolved = 0
     for rule_id in scope.rule_ids:
         resolved += tx.execute(
             "findings/resolve_unseen", rule_id=rule_id, period_from=scope.period_from,
             period_to=scope.period_to, now=now,
         )
-    return {"reported": len(rows), "resolved": resolved, **Counter(f"rule:{r['rule_id']}" for r in rows)}
+    return {"reported": len(written), "resolved": resolved, **Counter(f"rule:{f.rule_id}" for f in written)}
 
 
 def record_event_findings(tx: Transaction, findings: Iterable[Finding], *, detected_by: str, now: datetime) -> int:
     """Record findings about one-off events (an expired post, a missed deadline). Nothing is resolved by
     absence: an event that happened stays a finding until a person acknowledges or resolves it."""
-    now = require_aware(now, "now")
-    rows = [_row(f, detected_by, now) for f in {f.key: f for f in findings}.values()]
-    tx.execute_many("findings/upsert", rows)
-    return len(rows)
-
-
-def _row(finding: Finding, detected_by: str, now: datetime) -> dict[str, Any]:
-    return {
-        "finding_id": finding.finding_id,
-        "rule_id": finding.rule_id,
-        "subject_type": finding.subject_type,
-        "subject_id": finding.subject_id,
-        "period": finding.period,
-        "severity": finding.severity,
-        "summary": finding.summary,
-        "evidence": json.dumps(finding.evidence, ensure_ascii=False, sort_keys=True, default=str),
-        "detected_by": detected_by,
-        "now": now,
-    }
+    return len(_write(tx, findings, detected_by=detected_by, now=require_aware(now, "now")))
 
 
 def set_finding_state(tx: Transaction, finding_id_: str, state: str, *, now: datetime) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from herald.cadence import standing, weekly
 from herald.cadence.window import ScanWindow
 from herald.db import Database, Transaction
-from herald.cadence.record import record_findings_bulk
+from herald.findings import record_findings
 from herald.jobs import run_recorded
 from herald.ledger import LedgerEntry, TaskRun
 from herald.timeutil import now_utc
@@ -46,7 +46,7 @@ def scan_weekly(db: Database, run: TaskRun, window: ScanWindow, *, now: datetime
         if refresh:
             entry.row_counts["presence_rows_refreshed"] = weekly.refresh_presence(tx, window, now=now)
         findings = weekly.weekly_lapses(tx, window, policy_for)
-        counts = record_findings_bulk(tx, findings, scope=weekly.scope(window), detected_by=_detector(run), now=now)
+        counts = record_findings(tx, findings, scope=weekly.scope(window), detected_by=_detector(run), now=now)
         entry.row_counts["findings_reported"] = counts["reported"]
         entry.row_counts["findings_resolved"] = counts["resolved"]
 
@@ -64,7 +64,7 @@ def scan_standing(db: Database, run: TaskRun, window: ScanWindow, *, now: dateti
         by_day, by_week, read = standing.standing_findings(tx, window, policy_for)
         entry.row_counts.update(read)
         for findings, scope in ((by_day, standing.day_scope(window)), (by_week, standing.week_scope(window))):
-            counts = record_findings_bulk(tx, findings, scope=scope, detected_by=_detector(run), now=now)
+            counts = record_findings(tx, findings, scope=scope, detected_by=_detector(run), now=now)
             entry.row_counts["findings_reported"] = entry.row_counts.get("findings_reported", 0) + counts["reported"]
             entry.row_counts["findings_resolved"] = entry.row_counts.get("findings_resolved", 0) + counts["resolved"]
 

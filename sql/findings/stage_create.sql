@@ -1,5 +1,6 @@
--- A per-transaction staging table for findings written in bulk (COPY, then one set-based upsert).
-CREATE TEMP TABLE IF NOT EXISTS cadence_findings_stage (
+-- Findings are written through a staging table: rows in bulk (COPY on PostgreSQL), then one
+-- set-based upsert. The temporary table lives as long as the connection; each write empties it first.
+CREATE TEMP TABLE IF NOT EXISTS findings_stage (
     finding_id    TEXT NOT NULL,
     rule_id       TEXT NOT NULL,
     subject_type  TEXT NOT NULL,
@@ -9,4 +10,4 @@ CREATE TEMP TABLE IF NOT EXISTS cadence_findings_stage (
     summary       TEXT NOT NULL,
     evidence      TEXT NOT NULL,
     detected_by   TEXT NOT NULL
-) ON COMMIT DROP
+)

@@ -1,1 +1,0 @@
-TRUNCATE cadence_findings_stage
