@@ -69,19 +69,26 @@ def _attach_s3_if_no_provider() -> None:
     default_args=DEFAULT_ARGS,
     tags=TAGS,
     doc_md=__doc__,
+    params={"item_ids": Param(None, type=["null", "array"], items={"type": "string"},
+                              description="Archive these published items (a manual run); else the events' items.")},
 )
 def herald_archive_published():
     @task(pool="herald_db")
     def archive_published_items() -> dict:
-        """Archive the items the triggering events name (all unarchived items if no event names any)."""
+        """Archive the items the events (or the item_ids param) name, with the platform's own record read back."""
         from herald.archive.archiver import archive_published, item_ids_from_events
         from herald_airflow.context import task_run
         from herald_airflow.hooks import HeraldDatabaseHook
 
+        from herald.archive.platform_records import lookup_fetcher
+        from herald_airflow.dispatch_clients import ConnectionClients, client_or_none
+
         context = get_current_context()
         events = [e for batch in (context.get("triggering_asset_events") or {}).values() for e in batch]
+        item_ids = context["params"].get("item_ids") or item_ids_from_events(events)
+        clients = ConnectionClients()
         entry = archive_published(HeraldDatabaseHook().get_database(), archive_store(), task_run(context),
-                                  item_ids=item_ids_from_events(events))
+                                  item_ids=item_ids, fetch_record=lookup_fetcher(client_or_none(clients)))
         return entry.row_counts
 
     archive_published_items()

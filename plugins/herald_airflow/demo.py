@@ -32,6 +32,7 @@ DEMO_DAGS: tuple[tuple[str, set[str]], ...] = (
     ("herald_dispatch_reconcile", set()),
     ("herald_registry_check", {"ACC-1", "ACC-3"}),
     ("herald_cadence_scan", {"PUB-5", "CON-9", "CON-10", "PUB-1", "ACC-4", "ACC-5"}),
+    ("herald_archive_published", set()),
     ("herald_archive_sweep", {"PUB-4"}),
     ("herald_archive_verify", {"PUB-4"}),
 )
@@ -92,6 +93,11 @@ def main() -> int:
                 confirm_manual_posts(db, release["post_ids"])
             log = LOG_DIR / f"{dag_id}.log"
             _say(f"running {dag_id} (airflow dags test) ... log: {log.relative_to(REPO)}")
+            if dag_id == "herald_archive_published":
+                # What the published-items asset events would carry: the release's items, read back from
+                # the (fake) platforms into their bundles. The sweep then files the world's history.
+                rows = [db.fetch_one("dispatch/published_item_of_post", post_id=p) for p in release["post_ids"]]
+                run_conf[dag_id] = {"item_ids": [row["item_id"] for row in rows if row]}
             conf = json.dumps(run_conf[dag_id]) if dag_id in run_conf else None
             code = dags_test(dag_id, logical.isoformat(), log, env=env, conf=conf)
             if code != 0:

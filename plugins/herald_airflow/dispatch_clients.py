@@ -81,3 +81,15 @@ class ConnectionClients:
                 conn_id = self._conn_id(platform, account_id)
                 self._options[key] = dict(BaseHook.get_connection(conn_id).extra_dejson) if conn_id else {}
             return self._options[key]
+
+
+def client_or_none(clients: ConnectionClients):
+    """``clients.client`` that answers None for an account without a connection (reading back is optional)."""
+
+    def client_for(platform: str, account_id: str):
+        try:
+            return clients.client(platform, account_id)
+        except AirflowNotFoundException:
+            return None
+
+    return client_for

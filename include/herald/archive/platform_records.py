@@ -119,6 +119,10 @@ def _platform_record(name: str, source: str, record: ItemRecord, request: dict, 
     })
 
 
+# Which client kind reads an item back, by the account's platform.
+CLIENT_KIND = {"wechat": "wechat", "weibo": "weibo", "website": "cms", "blog": "cms"}
+
+
 def client_fetcher(
     *,
     wechat: Mapping[str, Any] | None = None,
@@ -128,15 +132,30 @@ def client_fetcher(
     clock: Callable[[], datetime] = now_utc,
 ) -> FetchPlatformRecord:
     """A fetcher over platform clients keyed by account id (``WeChatClient``, ``WeiboClient``,
-    ``CmsWebhookClient``). A refusal (the article is gone) is kept as the platform's answer;
-    a platform that cannot answer now defers the item."""
-    wechat, weibo, cms = dict(wechat or {}), dict(weibo or {}), dict(cms or {})
+    ``CmsWebhookClient``)."""
+    keyed = {"wechat": dict(wechat or {}), "weibo": dict(weibo or {}), "cms": dict(cms or {})}
+    return lookup_fetcher(lambda platform, account: keyed[CLIENT_KIND[platform]].get(account),
+                          fallback=fallback, clock=clock)
+
+
+def lookup_fetcher(
+    client_for: Callable[[str, str], Any | None],
+    *,
+    fallback: FetchPlatformRecord = default_fetcher,
+    clock: Callable[[], datetime] = now_utc,
+) -> FetchPlatformRecord:
+    """A fetcher asking ``client_for(platform, account_id)`` for each item's client (None when the account
+    has none; websites and blogs answer through their CMS client). A refusal (the article is gone) is kept as the platform's answer; a
+    platform that cannot answer now defers the item; an account without a client keeps ``fallback``."""
 
     def fetch(record: ItemRecord) -> tuple[str, bytes]:
         item, account = record.item, record.account_id
         platform_id = item.get("platform_item_id")
-        if account in wechat and platform_id:
-            client = wechat[account]
+        kind = CLIENT_KIND.get(record.platform)
+        client = client_for(record.platform, account) if kind else None
+        if client is None:
+            return fallback(record)
+        if kind == "wechat" and platform_id:
             if item.get("is_mass_send"):
                 request = {"msg_id": platform_id}
                 return _platform_record("wechat_mass_get.json", "wechat:message/mass/get", record, request,
@@ -144,12 +163,12 @@ def client_fetcher(
             request = {"article_id": platform_id}
             return _platform_record("wechat_getarticle.json", "wechat:freepublish/getarticle", record, request,
                                     client.get_article(platform_id), clock)
-        if account in weibo and platform_id:
-            return _weibo_status(weibo[account], record, str(platform_id), clock)
-        if account in cms:
+        if kind == "weibo" and platform_id:
+            return _weibo_status(client, record, str(platform_id), clock)
+        if kind == "cms":
             cms_id = platform_id or record.item_id
             return _platform_record("cms_item.json", "cms:items", record, {"item_id": cms_id},
-                                    cms[account].get_item(cms_id), clock)
+                                    client.get_item(cms_id), clock)
         return fallback(record)
 
     return fetch
