@@ -214,20 +214,28 @@ def native_environment(
         "(?:" + "|".join(re.escape(p) for p in sorted(host_paths, key=len, reverse=True)) + r")(?=$|[/:])"
     )
 
+    def local(value: str) -> str:
+        if _URL.match(value) and urlsplit(value).hostname in endpoints:
+            return endpoints[urlsplit(value).hostname].rewrite(value)
+        return value
+
     env = {}
     for key, raw in common_environment(compose).items():
         value = interpolate(raw, variables)
-        if _URL.match(value):
-            host = urlsplit(value).hostname
-            if host in endpoints:
-                value = endpoints[host].rewrite(value)
-        value = path_pattern.sub(lambda m: str(host_paths[m.group(0)]), value)
+        if value.startswith("{"):  # an Airflow connection in JSON: its extra's URLs name services too
+            connection = json.loads(value)
+            extra = connection.get("extra") or {}
+            connection["extra"] = {k: local(v) if isinstance(v, str) else v for k, v in extra.items()}
+            value = json.dumps(connection)
+        value = path_pattern.sub(lambda m: str(host_paths[m.group(0)]), local(value))
         env[key] = value
 
     services = set(compose["services"])
     for key, value in env.items():
-        if _URL.match(value) and urlsplit(value).hostname in services:
-            raise StackError(f"{key}={value}: still names compose service {urlsplit(value).hostname!r}")
+        named = [urlsplit(u).hostname for u in re.findall(r"[a-z][a-z0-9+.-]*://[^\s\"']+", value)]
+        for host in named:
+            if host in services:
+                raise StackError(f"{key}={value}: still names compose service {host!r}")
         if "/opt/airflow" in value:
             raise StackError(f"{key}={value}: container path without a mount to map it through")
     return env
@@ -593,10 +601,15 @@ def native_stack(
         paths={"/airflow": f"/{meta_db}", "/herald": f"/{herald_db}"},
     )
     api_port = free_port()
+    from moto.server import ThreadedMotoServer
+
+    object_store = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())  # stands in for MinIO
+    object_store.start()
     endpoints = {
         "postgres": postgres,
         "redis": Endpoint(REDIS_HOST, REDIS_PORT, paths={"/0": f"/{redis_db}"}),
         "airflow-apiserver": Endpoint("127.0.0.1", api_port),
+        "minio": Endpoint("127.0.0.1", object_store._server.server_port),
     }
     workdir = Path(tempfile.mkdtemp(prefix=f"herald-stack-{name}-"))
     variables = generated_secrets(list(read_env_file(ENV_EXAMPLE)))
@@ -633,6 +646,7 @@ def native_stack(
         try:
             stack.stop()
         finally:
+            object_store.stop()
             flush_redis_db(redis_db)
             for database in created:
                 drop_database(database)

@@ -8,6 +8,7 @@ start order without health conditions, and drift from the native setup (config/n
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -69,12 +70,17 @@ def compose_text() -> str:
     return COMPOSE_FILE.read_text(encoding="utf-8")
 
 
+# The stores Airflow and Herald use; every other service runs Herald's Airflow image.
+BACKING_SERVICES = ("postgres", "redis", "minio", "minio-init")
+
+
 def _airflow_services(compose: dict) -> dict[str, dict]:
-    return {name: svc for name, svc in compose["services"].items() if name not in ("postgres", "redis")}
+    return {name: svc for name, svc in compose["services"].items() if name not in BACKING_SERVICES}
 
 
 def test_every_required_service_is_present(compose):
     assert REQUIRED_SERVICES <= set(compose["services"])
+    assert {"minio", "minio-init"} <= set(compose["services"]), "the archive's S3-compatible store (issue 5)"
     assert compose["services"]["flower"]["profiles"] == ["flower"], "flower only on demand"
 
 
@@ -262,8 +268,11 @@ def test_the_whole_common_environment_has_a_native_counterpart(compose, tmp_path
         "postgres": Endpoint("127.0.0.1", 5432, userinfo="postgres", paths={"/airflow": "/meta", "/herald": "/data"}),
         "redis": Endpoint("127.0.0.1", 6379, paths={"/0": "/7"}),
         "airflow-apiserver": Endpoint("127.0.0.1", 18080),
+        "minio": Endpoint("127.0.0.1", 19000),
     }
     env = native_environment(compose, variables, endpoints, tmp_path)
+    archive = json.loads(env["AIRFLOW_CONN_HERALD_ARCHIVE"])
+    assert archive["extra"]["endpoint_url"] == "http://127.0.0.1:19000" and archive["conn_type"] == "aws"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://postgres@127.0.0.1:5432/meta"
     assert env["AIRFLOW_CONN_HERALD_DB"] == "postgresql://postgres@127.0.0.1:5432/data"
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:@127.0.0.1:6379/7"
@@ -271,8 +280,9 @@ def test_the_whole_common_environment_has_a_native_counterpart(compose, tmp_path
     assert env["PYTHONPATH"] == f"{REPO / 'include'}:{REPO / 'plugins'}"
     assert env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] == str(tmp_path / "logs"), "logs go to scratch, not the repo"
     # Without a native endpoint for a service the translation refuses rather than leaving it behind.
-    with pytest.raises(StackError, match="redis"):
-        native_environment(compose, variables, {k: v for k, v in endpoints.items() if k != "redis"}, tmp_path)
+    for service in ("redis", "minio"):
+        with pytest.raises(StackError, match=service):
+            native_environment(compose, variables, {k: v for k, v in endpoints.items() if k != service}, tmp_path)
 
 
 @pytest.mark.pg

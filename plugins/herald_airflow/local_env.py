@@ -23,6 +23,7 @@ def ensure_env_file(path: Path) -> bool:
         f"AIRFLOW__CORE__FERNET_KEY={Fernet.generate_key().decode()}\n"
         f"HERALD_DB_PASSWORD={secrets.token_urlsafe(16)}\n"
         f"POSTGRES_PASSWORD={secrets.token_urlsafe(16)}\n"
+        f"MINIO_ROOT_PASSWORD={secrets.token_urlsafe(16)}\n"
         "AIRFLOW_UID=50000\n",
         encoding="utf-8",
     )
