@@ -41,3 +41,14 @@ def test_integer_week_shortcut_matches_tz_aware_weeks_over_years():
 def test_display_is_shanghai_wall_time():
     assert format_shanghai(datetime(2026, 1, 1, 0, 0, tzinfo=timezone.utc)) == "2026-01-01 08:00:00 (北京时间)"
     assert shanghai_midnight_utc(date(2026, 1, 1)) == datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)
+
+
+def test_aware_times_from_airflow_contexts_stay_aware_in_arithmetic():
+    import pendulum
+
+    from datetime import timedelta
+
+    moment = require_aware(pendulum.datetime(2026, 11, 22, 9, 35, tz="Asia/Shanghai"), "as_of")
+    assert type(moment) is datetime
+    later = moment + timedelta(days=7)
+    assert later.tzinfo is not None and later == datetime(2026, 11, 29, 1, 35, tzinfo=timezone.utc)

@@ -19,7 +19,9 @@ def require_aware(value: datetime, field: str) -> datetime:
     """Refuse naive datetimes: they shifted posts by hours in peer products."""
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         raise ValueError(f"{field}: naive datetime {value.isoformat()} has no time zone; give UTC or +08:00")
-    return value.astimezone(UTC)
+    utc = value.astimezone(UTC)
+    # A plain datetime, whatever came in: pendulum's (from Airflow contexts) loses its zone in arithmetic.
+    return datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=UTC)
 
 
 def to_utc(value: datetime, field: str = "time") -> datetime:
