@@ -145,7 +145,9 @@ def fake_platform_connections(fake) -> dict[str, str]:
     site, cms_secret = next(iter(DEMO_CMS_SITES.items()))
     connections = {
         "HERALD_WECHAT": {"conn_type": "http", "host": fake.wechat_url, "login": appid, "password": secret,
-                          "extra": {"preview_openid": "demo-reviewer-openid",
+                          # SQLite allows one writer: the archive reads WeChat back while it writes bundles,
+                          # so the demo keeps WeChat tokens in memory (PostgreSQL deployments use the DB store).
+                          "extra": {"token_store": "memory", "preview_openid": "demo-reviewer-openid",
                                     "source_url_template": "https://herald.example.com/posts/{post_id}"}},
         "HERALD_WEIBO": {"conn_type": "http", "host": fake.weibo_url, "login": weibo["appkey"], "password": token,
                          "extra": {"safe_domains": weibo["safe_domains"]}},
