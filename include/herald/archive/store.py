@@ -82,9 +82,9 @@ class ArchiveStore(ABC):
         already committed there. ``files`` names are relative to ``directory``.
         """
 
+    @abstractmethod
     def _write_file(self, key: str, data: bytes) -> None:
         """Write one file (overwriting); the one place bytes reach storage, so tests can break it."""
-        raise NotImplementedError
 
     def clean_staging(self, older_than_seconds: float = 3600) -> int:
         """Remove what crashed writers left behind (local folders only); return how many."""

@@ -22,6 +22,7 @@ reads Airflow connections ``herald_<platform>__<account>``, falling back to ``he
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -83,7 +84,7 @@ def _timed(operation: str, call: Callable[[], Outcome], clock: Callable[[], date
     return outcome, Call(operation, outcome, started, clock())
 
 
-class Channel:
+class Channel(ABC):
     name = ""
     operation = ""  # the dispatch_attempts.operation of the submit
     is_mass_send = False
@@ -106,18 +107,21 @@ class Channel:
     def stage(self, post: Mapping[str, Any]) -> Staged:
         return Staged()
 
+    @abstractmethod
     def submit(self, post: Mapping[str, Any], staged: Mapping[str, Any]) -> Outcome:
-        raise NotImplementedError
+        """The one call at the publish second."""
 
     def ref_of(self, outcome: Outcome) -> dict[str, Any]:
         """The platform ids in a submit's outcome (also from an unconfirmed one: 45065 adopts a msg_id)."""
         return {}
 
+    @abstractmethod
     def confirm(self, post: Mapping[str, Any], ref: Mapping[str, Any]) -> Settlement:
-        raise NotImplementedError
+        """Read-only: is the submitted item published, pending or failed?"""
 
+    @abstractmethod
     def reconcile(self, post: Mapping[str, Any], staged: Mapping[str, Any], since: datetime) -> Settlement:
-        raise NotImplementedError
+        """Read-only: find an item whose submit outcome is unknown, without sending again."""
 
 
 def _pick(data: Mapping[str, Any], *keys: str) -> dict[str, Any]:
