@@ -70,6 +70,9 @@ class CrashingStore(ArchiveStore):
         """The process that died is gone: whoever uses the store next gets a healthy one."""
         del self.inner._write_file
 
+    def _write_file(self, key: str, data: bytes) -> None:
+        self.inner._write_file(key, data)
+
     def read(self, key):
         return self.inner.read(key)
 
@@ -130,6 +133,9 @@ class FlakyStore(ArchiveStore):
             with self._lock:
                 self.committed.append(directory)
         return done
+
+    def _write_file(self, key: str, data: bytes) -> None:
+        self._call("_write_file", key, data)
 
     def clean_staging(self, older_than_seconds: float = 3600):
         return self._call("clean_staging", older_than_seconds)
