@@ -40,7 +40,12 @@ def stop_group(process: subprocess.Popen, grace_seconds: float = 15) -> None:
     process.wait()
 
 
+def _stop_requested(_signum, _frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a supervisor, `kill`) stops everything the same way Ctrl-C does
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_requested)
     if not port_is_free(PORT):
         print(f"port {PORT} is in use: stop the other Airflow first", file=sys.stderr)
         return 1
@@ -51,8 +56,10 @@ def main() -> int:
     print(f"fake platforms (WeChat, Weibo, CMS) on {fake.base_url}; dispatch publishes there")
     print(f"starting airflow standalone: UI on http://127.0.0.1:{PORT} (user admin; its password is in "
           f"{os.environ.get('AIRFLOW_HOME', '.airflow/home')}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it.")
+    # standalone starts its components as `airflow ...` found on PATH: put this environment's first.
+    path = os.pathsep.join([os.path.dirname(airflow_executable()), os.environ.get("PATH", "")])
     process = subprocess.Popen([airflow_executable(), "standalone"], start_new_session=True,
-                               env={**os.environ, **fake_platform_connections(fake)})
+                               env={**os.environ, **fake_platform_connections(fake), "PATH": path})
     try:
         return process.wait()
     except KeyboardInterrupt:
