@@ -47,7 +47,7 @@ def queue_and_approve_live_release(db: Database, *, publish_at: datetime) -> dic
               "body": "<p>集团第五届科技创新开放日将于本周举行，欢迎各界朋友走进研发中心，了解新能源装备的最新成果。</p>",
               "category": category, "source": "集团行政中心", "publish_at": publish_at.isoformat()},
         variants={
-            "weibo": {"title": None, "body": "集团第五届科技创新开放日本周举行，欢迎走进研发中心 https://www.huaxia-energy.example/open-day"},
+            "weibo": {"title": None, "body": "集团第五届科技创新开放日本周举行，欢迎走进研发中心 https://herald.example.com/open-day"},
             "qq": {"title": None, "body": "【通知】集团第五届科技创新开放日本周举行，欢迎各单位同事转发。"},
         },
     )
