@@ -13,7 +13,7 @@ from herald.platforms.cms import CmsWebhookClient
 from herald.platforms.tokens import MemoryTokenStore
 from herald.platforms.wechat import WeChatClient
 from herald.platforms.weibo import WeiboClient
-from herald.posts.approval import decide
+from herald.posts.approval import decide, progress, role_holders
 from herald.posts.model import PostRequest
 from herald.posts.queue import queue_post
 from herald.timeutil import now_utc
@@ -57,12 +57,17 @@ def queue_approved(db, account_id: str, platform: str, publish_at: datetime, n: 
                           publish_at=publish_at, category=CATEGORY, source="集团新闻中心",
                           title=None if platform == "weibo" else title, kind=kind)
     post_id = queue_post(db, request, now=requested)
-    chain = {"WX-GROUP": ["leader"], "WB-GROUP": ["leader"], "WEB-GROUP": ["leader"], "QQ-SUB": ["leader", "upper"]}
-    for approver in chain[account_id]:
-        content_hash = db.fetch_one("posts/post", post_id=post_id)["content_hash"]
-        decide(db, post_id=post_id, approver_id=approver, decision="approved", content_hash=content_hash,
-               via="cli", now=requested + timedelta(hours=1))
-    return post_id
+    decided_at = requested + timedelta(hours=1)
+    while True:  # each step by the first holder of its role who is not the author
+        with db.transaction() as tx:
+            post = tx.fetch_one("posts/post", post_id=post_id)
+            role = progress(post, tx.fetch("posts/approvals", post_id=post_id)).next_role
+            if role is None:
+                return post_id
+            approver = next(h["person_id"] for h in role_holders(tx, account_id, role, decided_at.date())
+                            if h["person_id"] != post["author_id"])
+        decide(db, post_id=post_id, approver_id=approver, decision="approved", content_hash=post["content_hash"],
+               via="cli", now=decided_at)
 
 
 class FakeClients:
