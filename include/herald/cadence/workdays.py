@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 
 import numpy as np
+
+from herald.calendar import working_day
 
 EPOCH = date(1970, 1, 1)
 
@@ -22,17 +23,6 @@ def day_number(day: date) -> int:
 
 def day_of_number(number: int) -> date:
     return EPOCH + timedelta(days=int(number))
-
-
-@lru_cache(maxsize=4096)
-def _is_workday(day: date) -> tuple[bool, bool]:
-    """(is a working day, known to the official calendar)."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day)), True
-    except NotImplementedError:
-        return day.isoweekday() <= 5, False
 
 
 @dataclass(frozen=True)
@@ -48,7 +38,7 @@ class WorkdayCalendar:
     def covering(cls, first_day: int, last_day: int) -> "WorkdayCalendar":
         """A calendar from ``first_day`` to ``last_day`` (day numbers), with margin for deadlines after them."""
         first, last = int(first_day) - 1, int(last_day) + 40
-        flags = [_is_workday(day_of_number(n)) for n in range(first, last + 1)]  # one entry per calendar day
+        flags = [working_day(day_of_number(n)) for n in range(first, last + 1)]  # one entry per calendar day
         is_workday = np.array([f[0] for f in flags], dtype=bool)
         return cls(first, is_workday, np.array([f[1] for f in flags], dtype=bool), np.cumsum(is_workday))
 

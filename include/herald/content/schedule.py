@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-import chinese_calendar
+from herald.calendar import working_day
 
 from herald.errors import HeraldError, Violation
 from herald.timeutil import format_shanghai, local_day, require_aware
@@ -20,13 +20,12 @@ class WorkingCalendarError(HeraldError):
 
 def is_working_day(day: date) -> bool:
     """A Chinese working day: Monday to Friday except public holidays, plus adjusted workdays (调休)."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError as exc:  # chinese_calendar's way of saying "year not covered"
+    is_workday, official = working_day(day)
+    if not official:
         raise WorkingCalendarError(
-            f"no official working-day calendar for {day.isoformat()}: {exc}; "
-            "upgrade the chinesecalendar package once the State Council publishes that year's holidays"
-        ) from exc
+            f"no official working-day calendar for {day.isoformat()}; "
+            "upgrade the chinesecalendar package once the State Council publishes that year's holidays")
+    return is_workday
 
 
 def count_working_days(first: date, stop: date, enough: int) -> int:

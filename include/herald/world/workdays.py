@@ -12,13 +12,11 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from herald.calendar import working_day
 
-@lru_cache(maxsize=4096)
+
 def is_workday(day: date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.isoweekday() <= 5
+    return working_day(day)[0]
 
 
 @lru_cache(maxsize=4096)
