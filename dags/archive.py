@@ -86,8 +86,9 @@ def herald_archive_published():
         context = get_current_context()
         events = [e for batch in (context.get("triggering_asset_events") or {}).values() for e in batch]
         item_ids = context["params"].get("item_ids") or item_ids_from_events(events)
-        clients = ConnectionClients()
-        entry = archive_published(HeraldDatabaseHook().get_database(), archive_store(), task_run(context),
+        db = HeraldDatabaseHook().get_database()
+        clients = ConnectionClients(db)
+        entry = archive_published(db, archive_store(), task_run(context),
                                   item_ids=item_ids, fetch_record=lookup_fetcher(client_or_none(clients)))
         return entry.row_counts
 

@@ -48,7 +48,7 @@ def herald_dispatch():
         end = context.get("data_interval_end") or now_utc()
         now = now_utc()
         db = HeraldDatabaseHook().get_database()
-        planned = stage_due(db, Channels(db, ConnectionClients()), now=now, horizon=(end + LOOKAHEAD_END) - now,
+        planned = stage_due(db, Channels(db, ConnectionClients(db)), now=now, horizon=(end + LOOKAHEAD_END) - now,
                             window_start=end + LOOKAHEAD_START)
         print(f"staged: {planned['counts']}; seconds planned: {len(planned['seconds'])}")
         return [{"publish_at": second, "post_ids": ids} for second, ids in planned["seconds"].items()]
@@ -80,7 +80,7 @@ def herald_dispatch_reconcile():
 
         db = HeraldDatabaseHook().get_database()
         now = now_utc()
-        results = reconcile_unsettled(db, Channels(db, ConnectionClients()), now=now)
+        results = reconcile_unsettled(db, Channels(db, ConnectionClients(db)), now=now)
         overdue = missed_deadlines(db, now=now, detected_by="herald_dispatch_reconcile.reconcile")
         counts: dict[str, int] = {}
         for result in results:

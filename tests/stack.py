@@ -472,6 +472,21 @@ class NativeStack:
             )
             log.close()  # the child holds its own descriptor
 
+    def restart(self, service: str, sig: int = signal.SIGKILL, pause: float = 2.0) -> None:
+        """Kill one service's whole process group with ``sig`` (a crash by default) and start it again."""
+        process = self.processes.pop(service)
+        os.killpg(process.pid, sig)
+        process.wait(timeout=60)
+        time.sleep(pause)
+        log = (self.log_dir / f"{service}.log").open("a")
+        log.write(f"\n--- restarted after signal {sig}\n")
+        log.flush()
+        self.processes[service] = subprocess.Popen(
+            native_command(service_command(self.compose, service)),
+            env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+
     def check_alive(self) -> None:
         for service, process in self.processes.items():
             if process.poll() is not None:
@@ -650,4 +665,7 @@ def native_stack(
             flush_redis_db(redis_db)
             for database in created:
                 drop_database(database)
-            shutil.rmtree(workdir, ignore_errors=True)
+            if os.environ.get("HERALD_STACK_KEEP"):  # diagnosis: keep the process and task logs
+                print(f"native stack {name}: logs kept in {workdir}", file=sys.stderr)
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)

@@ -25,7 +25,7 @@ from herald.fakeplatforms import FakeConfig, FakePlatforms
 from herald.posts.lifecycle import edit_post
 from herald.timeutil import now_utc
 from test_dispatch_world import (
-    PREVIEW_OPENID, WECHAT, WEIBO, FakeClients, dispatch_org, fake_accounts, queue_approved, soon,
+    PREVIEW_OPENID, FakeClients, dispatch_org, fake_accounts, queue_approved, soon,
 )
 
 pytestmark = pytest.mark.pg
@@ -47,9 +47,10 @@ def fake(server):
 
 
 @pytest.fixture
-def db(pg_db):
-    dispatch_org(pg_db)
-    return pg_db
+def db(any_db):
+    """PostgreSQL in production and tests; SQLite in make demo: dispatch is checked on both."""
+    dispatch_org(any_db)
+    return any_db
 
 
 @pytest.fixture
@@ -150,13 +151,13 @@ def test_mass_send_previews_before_the_second_and_uses_the_post_id_as_clientmsgi
     assert [a["operation"] for a in attempts] == ["stage:draft/add", "preview"]
     assert fake.previews()[0]["openid"] == PREVIEW_OPENID
     # The worker dies right after the platform accepted: the msg_id is lost.
-    original = dispatcher.store_outcome
-    dispatcher.store_outcome = lambda *a, **k: (_ for _ in ()).throw(SystemExit("killed"))
+    original = dispatcher.store_outcomes
+    dispatcher.store_outcomes = lambda *a, **k: (_ for _ in ()).throw(SystemExit("killed"))
     try:
         with pytest.raises(SystemExit):
             dispatch_post(db, post_id, channels)
     finally:
-        dispatcher.store_outcome = original
+        dispatcher.store_outcomes = original
     assert post(db, post_id)["state"] == "dispatching"
     time.sleep(0.3)  # past 45066's retry window: the platform now answers 45065 with the original msg_id
     reconcile_post(db, post_id, channels, now=now_utc())
@@ -202,7 +203,7 @@ def test_worker_killed_between_submit_and_storing_the_id_is_reconciled_by_readin
     def killed(*args, **kwargs):
         raise SystemExit("worker killed before storing the platform's ids")
 
-    monkeypatch.setattr(dispatcher, "store_outcome", killed)
+    monkeypatch.setattr(dispatcher, "store_outcomes", killed)
     for p in ids:
         with pytest.raises(SystemExit):
             dispatch_post(db, p, channels)
@@ -329,13 +330,13 @@ def test_dispatch_refuses_without_a_designated_operator_or_a_complete_chain(db, 
     assert fake.publications() == []
 
 
-def test_the_operator_confirms_a_manual_item_from_the_command_line(db, fake, channels, pg_url, capsys):
+def test_the_operator_confirms_a_manual_item_from_the_command_line(db, fake, channels, capsys):
     from herald.__main__ import main
 
     post_id = queue_approved(db, "QQ-SUB", "qq", soon(1), 27)
     stage_and_dispatch(db, channels, [post_id])
-    assert main(["--db", pg_url, "dispatch", "confirm-manual", post_id, "--link", "ftp://x", "--as", "operator"]) == 2
+    assert main(["--db", db.url, "dispatch", "confirm-manual", post_id, "--link", "ftp://x", "--as", "operator"]) == 2
     assert "PUB-4" in capsys.readouterr().err
-    assert main(["--db", pg_url, "dispatch", "confirm-manual", post_id, "--link", "https://qun.qq.com/p/1",
+    assert main(["--db", db.url, "dispatch", "confirm-manual", post_id, "--link", "https://qun.qq.com/p/1",
                  "--as", "operator"]) == 0
     assert '"state": "published"' in capsys.readouterr().out

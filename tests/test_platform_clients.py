@@ -520,3 +520,13 @@ def test_hooks_build_clients_from_connections(fake, monkeypatch):
     masked = redact(f"secret {SECRET} token {fetched_token}")  # what a task log line would show
     assert SECRET not in masked and fetched_token not in masked
     assert WeiboHook("herald_weibo_test").get_client().share("钩子 https://herald.example.com/h").ok
+
+
+def test_hook_sessions_read_proxy_settings_once_unless_a_proxy_is_configured(monkeypatch):
+    from herald_airflow.platform_hooks import WeiboHook
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert WeiboHook.session().trust_env is False  # nothing to honour: no scan of the environment per call
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    assert WeiboHook.session().trust_env is True  # requests honours the proxy and no_proxy per request

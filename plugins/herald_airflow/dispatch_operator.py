@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from airflow.sdk import Asset, BaseOperator
@@ -12,6 +13,7 @@ from herald.connection_url import HERALD_DB_CONN_ID
 # Each publication emits an event of this asset; extra = {"item_ids": [published_items.item_id ...]}.
 PUBLISHED_ITEMS = Asset("herald://published-items")
 CONFIRM_SECONDS = 20.0  # confirm here for this long; what is still pending is left to reconciliation
+CONFIRM_THREADS = 8  # confirming reads the platform (WeChat) or only the database (Weibo, CMS): a few at once
 
 
 class DispatchSecondOperator(BaseOperator):
@@ -40,22 +42,22 @@ class DispatchSecondOperator(BaseOperator):
         from herald_airflow.hooks import HeraldDatabaseHook
 
         db = HeraldDatabaseHook(self.herald_conn_id).get_database()
-        channels = Channels(db, ConnectionClients())
+        channels = Channels(db, ConnectionClients(db))
         results = event["results"]
         waiting = [r["post_id"] for r in results if r["status"] == "submitted"]
         items: dict[str, str] = {}
         deadline = time.monotonic() + self.confirm_seconds
-        while waiting and time.monotonic() < deadline:
-            still = []
-            for post_id in waiting:
-                settled = settle(db, post_id, channels)
-                if settled["state"] == "published":
-                    items[post_id] = settled["item_id"]
-                elif settled["state"] in ("unconfirmed", "dispatching"):
-                    still.append(post_id)
-            waiting = still
-            if waiting:
-                time.sleep(1.0)
+        with ThreadPoolExecutor(max_workers=CONFIRM_THREADS, thread_name_prefix="herald-confirm") as pool:
+            while waiting and time.monotonic() < deadline:
+                still = []
+                for post_id, settled in zip(waiting, pool.map(lambda p: settle(db, p, channels), waiting)):
+                    if settled["state"] == "published":
+                        items[post_id] = settled["item_id"]
+                    elif settled["state"] in ("unconfirmed", "dispatching"):
+                        still.append(post_id)
+                waiting = still
+                if waiting:
+                    time.sleep(1.0)
         summary: dict[str, int] = {}
         for result in results:
             summary[result["status"]] = summary.get(result["status"], 0) + 1

@@ -3,8 +3,10 @@
 A deferrable sensor followed by a task is 2.6-3.4 s late here: after the trigger fires, a worker must
 start the next task. This trigger does the time-critical part itself: before the second it opens the
 database and builds the clients of every account (connections read, WeChat tokens warm); at the
-second it claims and submits every post of the second concurrently (the sync clients run in a thread
-pool sized for bursts) and stores the platform's ids; then it yields the results. The task resumes
+second it claims every post of the second in one conditional update, writes their attempts ahead,
+submits them concurrently (``herald.dispatch.dispatcher.dispatch_second``: the sync clients run in a
+thread pool sized for bursts, one account's calls one after another) and stores the platform's ids;
+then it yields the results. The task resumes
 on a worker (not time-critical) to confirm, emit the published-items asset event and leave what is
 still unknown to reconciliation.
 
@@ -17,6 +19,7 @@ reconciliation (the write-ahead attempt row proves no call was made).
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,12 +33,12 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from herald.connection_url import HERALD_DB_CONN_ID
 from herald.db import Database
 from herald.dispatch.channels import Channels
-from herald.dispatch.dispatcher import dispatch_post
+from herald.dispatch.dispatcher import MAX_CALLS_IN_FLIGHT, dispatch_second
 from herald.dispatch.model import DispatchResult
 from herald_airflow.dispatch_clients import ConnectionClients
 from herald_airflow.hooks import HeraldDatabaseHook
 
-MAX_THREADS = 64  # a burst's calls wait on the network; the database pool, not the CPU, is the limit
+MAX_THREADS = MAX_CALLS_IN_FLIGHT  # a burst's calls wait on the network, not on the CPU
 
 # One engine (one connection pool) per database for the whole triggerer process: fifty seconds waiting
 # side by side must not hold fifty pools of connections.
@@ -67,40 +70,55 @@ class DispatchAtTrigger(BaseTrigger):
              "max_threads": self.max_threads},
         )
 
-    def _prepare(self):
-        """Everything that can happen before the second: database, channels, clients, tokens."""
+    def _load(self) -> tuple[Database, Channels, ConnectionClients, list[dict[str, Any]]]:
         db = shared_database(self.herald_conn_id)
-        channels = Channels(db, ConnectionClients())
-        posts = [db.fetch_one("dispatch/post", post_id=p) for p in self.post_ids]
+        clients = ConnectionClients(db)
+        return db, Channels(db, clients), clients, db.fetch("dispatch/posts_by_ids", post_ids=json.dumps(self.post_ids))
+
+    def _prepare(self, channels: Channels, posts: list[dict[str, Any]]) -> None:
+        """Build every account's client and warm the WeChat tokens (the connections are already read)."""
         for post in posts:
-            if post is None or post["state"] != "approved":
+            if post["state"] != "approved":
                 continue
-            channel = channels.for_post(post)
-            if channel.clients is not None and channel.name != "manual":
-                client = channel.client
-                if hasattr(client, "access_token"):
-                    client.access_token()  # the token holder refreshes now, not at the second
-        return db, channels
+            try:
+                channel = channels.for_post(post)
+                if channel.clients is not None and channel.name != "manual":
+                    client = channel.client
+                    if hasattr(client, "access_token"):
+                        client.access_token()  # the token holder refreshes now, not at the second
+            except Exception as exc:  # the second itself reports it per post; one account must not stop the rest
+                self.log.warning("post %s: could not prepare its client: %s", post["post_id"], exc)
 
     async def run(self):
         target = datetime.fromisoformat(self.publish_at)
         loop = asyncio.get_running_loop()
-        with ThreadPoolExecutor(max_workers=max(1, min(len(self.post_ids), self.max_threads)),
-                                thread_name_prefix="herald-dispatch") as pool:
-            db, channels = await loop.run_in_executor(pool, self._prepare)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="herald-dispatch") as pool:
+            # Before the second: the posts, their connections (in bulk), their clients and tokens.
+            started = time.monotonic()
+            db, channels, clients, posts = await loop.run_in_executor(pool, self._load)
+            found = await loop.run_in_executor(pool, clients.prefetch, [(p["platform"], p["account_id"]) for p in posts
+                                                                         if p["state"] == "approved"])
+            read_at = time.monotonic()
+            await loop.run_in_executor(pool, self._prepare, channels, posts)
+            self.log.info("prepared %d post(s) of %s in %.2f s (%d connection(s) read in %.2f s)", len(posts),
+                          self.publish_at, time.monotonic() - started, found, read_at - started)
             await _sleep_until(target)
             fired_at = datetime.now(timezone.utc)
-
-            def one(post_id: str) -> dict[str, Any]:
-                try:
-                    return dispatch_post(db, post_id, channels).as_dict()
-                except Exception as exc:  # never lose a post silently: reconciliation reads the platform
-                    return DispatchResult(post_id, "write_failed", f"{type(exc).__name__}: {exc}"[:500]).as_dict()
-
-            results = await asyncio.gather(*(loop.run_in_executor(pool, one, p) for p in self.post_ids))
+            results = await loop.run_in_executor(pool, self._dispatch, db, channels)
         self.log.info("dispatched %d post(s) of %s, fired %.3f s after the second", len(results), self.publish_at,
                       (fired_at - target).total_seconds())
         yield TriggerEvent({"publish_at": self.publish_at, "fired_at": fired_at.isoformat(), "results": results})
+
+    def _dispatch(self, db: Database, channels: Channels) -> list[dict[str, Any]]:
+        try:
+            timings: dict[str, float] = {}
+            results = dispatch_second(db, self.post_ids, channels, max_in_flight=self.max_threads, timings=timings)
+            self.log.info("second %s: %s", self.publish_at, ", ".join(f"{k} {v:.3f} s" for k, v in timings.items()))
+        except Exception as exc:  # never lose a post silently: reconciliation reads the platform
+            reason = f"{type(exc).__name__}: {exc}"[:500]
+            self.log.exception("the second %s failed before every outcome was stored", self.publish_at)
+            return [DispatchResult(post_id, "write_failed", reason).as_dict() for post_id in self.post_ids]
+        return [result.as_dict() for result in results]
 
 
 async def _sleep_until(target: datetime) -> None:

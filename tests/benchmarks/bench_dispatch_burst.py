@@ -6,21 +6,26 @@ claims and submits the whole second concurrently). Phase 2, same run: a plain ev
 (``bench_polling_baseline``) doing the same claim/submit/confirm on another 1,000 posts. Measured: p50
 and p99 lateness (fake accepted_at minus publish_at) and the time from the second until every post
 is confirmed (state 'published').
+
+``HERALD_BENCH_BURST_POSTS`` changes the burst size and ``HERALD_BENCH_PHASES=herald`` runs Herald's
+phase alone (both for diagnosis; the JSON line is printed only when both phases ran);
+``HERALD_STACK_KEEP=1`` keeps the stack's process and task logs.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 import statistics
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
-from bench_dispatch_one import (
-    dags_folder, herald_db_url, lateness_of, next_slot, percentile, set_paused, stack_overrides, wait_for, SERVICES,
-)
 from common import emit
+from dispatch_stack import lateness_of, next_slot, percentile, running_dispatch, set_paused, wait_for
 
-ACCOUNTS = 1000
+ACCOUNTS = int(os.environ.get("HERALD_BENCH_BURST_POSTS", "1000"))
+# Which phases run (diagnosis): "herald,polling" by default; the JSON line needs both.
+PHASES = os.environ.get("HERALD_BENCH_PHASES", "herald,polling").split(",")
 SAFE = "herald.example.com"
 
 
@@ -61,62 +66,59 @@ def all_published(db, posts: dict) -> bool:
 
 
 def main() -> int:
-    from stack import native_stack
-    from herald.db import Database
-    from herald.fakeplatforms import FakeConfig, FakePlatforms
     from herald.timeutil import now_utc
-    from test_dispatch_world import dispatch_org, fake_accounts
+    from test_dispatch_world import fake_accounts
 
     accounts_spec = [(f"WB-BURST-{i:04d}", f"burst-token-{i:04d}", str(6_000_000_000 + i)) for i in range(ACCOUNTS)]
-    tokens = {token: {"uid": uid, "appkey": "k", "safe_domains": [SAFE]} for _, token, uid in accounts_spec}
     spec = fake_accounts()
-    spec["weibo_tokens"].update(tokens)
-    folder = dags_folder()
-    fake = FakePlatforms.start(**spec, config=FakeConfig(latency_ms=50))
-    connections = {f"HERALD_WEIBO__WB_BURST_{i:04d}": {"conn_type": "herald_weibo", "host": fake.weibo_url,
-                                                      "password": token, "extra": {"safe_domains": [SAFE]}}
-                   for i, (_, token, _) in enumerate(accounts_spec)}
+    spec["weibo_tokens"].update({token: {"uid": uid, "appkey": "k", "safe_domains": [SAFE]}
+                                 for _, token, uid in accounts_spec})
+
+    def connections(fake) -> dict:
+        return {f"HERALD_WEIBO__WB_BURST_{i:04d}": {"conn_type": "herald_weibo", "host": fake.weibo_url,
+                                                   "password": token, "extra": {"safe_domains": [SAFE]}}
+                for i, (_, token, _) in enumerate(accounts_spec)}
+
     text_of = {}
-    try:
-        with native_stack("dispatchburst", services=SERVICES,
-                          overrides=stack_overrides(fake, folder, connections)) as stack:
-            db = Database(herald_db_url(stack))
-            dispatch_org(db)
-            accounts = burst_accounts(db)
-            client = stack.client()
-            for dag_id in ("herald_dispatch", "bench_polling_baseline"):
-                client.wait_for_dag(dag_id)
+    with running_dispatch("dispatchburst", dag_ids=("herald_dispatch", "bench_polling_baseline"),
+                          extra_dags=(Path(__file__).resolve().parent / "dags" / "bench_dispatch_baselines.py",),
+                          fake_spec=spec, connections=connections) as (stack, db, client, fake):
+        accounts = burst_accounts(db)
 
-            results = {}
-            for phase, dag_id, lead, offset in (("herald_dispatch", "herald_dispatch", 150, 0),
-                                                 ("polling every minute", "bench_polling_baseline", 30, 5000)):
-                started = time.monotonic()
-                second = next_slot(timedelta(seconds=lead))
-                posts = queue_burst(db, accounts, second, offset)
-                print(f"[{phase}] queued and approved {len(posts)} posts for {second.isoformat()} in "
-                      f"{time.monotonic() - started:.0f} s", flush=True)
-                if (second - now_utc()).total_seconds() < 70 and dag_id == "herald_dispatch":
-                    raise RuntimeError("queueing took too long: the burst second is inside the planner's window")
-                for post_id in posts:
-                    text_of[db.fetch_one("posts/post", post_id=post_id)["body"]] = post_id
-                set_paused(client, dag_id, False)
-                ref = lambda entry: text_of.get(entry["post_ref"])  # noqa: E731 - Weibo's ledger keys by text
-                wait_for(lambda: len(lateness_of(fake, posts, "weibo", ref)) == len(posts),
-                         (second - now_utc()).total_seconds() + 300, f"{phase}: all accepted", stack)
-                wait_for(lambda: all_published(db, posts), 300, f"{phase}: all confirmed", stack)
-                confirmed_s = (now_utc() - second).total_seconds()
-                set_paused(client, dag_id, True)
-                late = list(lateness_of(fake, posts, "weibo", ref).values())
-                results[phase] = (statistics.median(late), percentile(late, 99), confirmed_s)
-                print(f"[{phase}] p50 {results[phase][0]:.3f} s, p99 {results[phase][1]:.3f} s, all confirmed "
-                      f"{confirmed_s:.1f} s after the second (upper bound: polled every second)", flush=True)
-            duplicates = len(fake.publications(platform="weibo")) - 2 * ACCOUNTS
-            states = {r["state"]: r["posts"] for r in db.fetch("dispatch/states")}
-            db.dispose()
-    finally:
-        fake.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        results = {}
+        for key, phase, dag_id, lead, offset in (
+                ("herald", "herald_dispatch", "herald_dispatch", 150, 0),
+                ("polling", "polling every minute", "bench_polling_baseline", 30, 5000)):
+            if key not in PHASES:
+                continue
+            started = time.monotonic()
+            second = next_slot(timedelta(seconds=lead))
+            posts = queue_burst(db, accounts, second, offset)
+            print(f"[{phase}] queued and approved {len(posts)} posts for {second.isoformat()} in "
+                  f"{time.monotonic() - started:.0f} s", flush=True)
+            if (second - now_utc()).total_seconds() < 70 and dag_id == "herald_dispatch":
+                raise RuntimeError("queueing took too long: the burst second is inside the planner's window")
+            for post_id in posts:
+                text_of[db.fetch_one("posts/post", post_id=post_id)["body"]] = post_id
+            set_paused(client, dag_id, False)
+            ref = lambda entry: text_of.get(entry["post_ref"])  # noqa: E731 - Weibo's ledger keys by text
+            wait_for(lambda: len(lateness_of(fake, posts, "weibo", ref)) == len(posts),
+                     (second - now_utc()).total_seconds() + 300, f"{phase}: all accepted", stack)
+            wait_for(lambda: all_published(db, posts), 300, f"{phase}: all confirmed", stack)
+            confirmed_s = (now_utc() - second).total_seconds()
+            set_paused(client, dag_id, True)
+            late = list(lateness_of(fake, posts, "weibo", ref).values())
+            results[phase] = (statistics.median(late), percentile(late, 99), confirmed_s)
+            print(f"[{phase}] p50 {results[phase][0]:.3f} s, p99 {results[phase][1]:.3f} s, all confirmed "
+                  f"{confirmed_s:.1f} s after the second (upper bound: polled every second)", flush=True)
+        duplicates = len(fake.publications(platform="weibo")) - len(results) * ACCOUNTS
+        states = {r["state"]: r["posts"] for r in db.fetch("dispatch/states")}
 
+    if len(results) < 2:
+        for phase, (p50, p99, confirmed) in results.items():
+            print(f"{phase}: {ACCOUNTS} posts, p50 {p50:.3f} s, p99 {p99:.3f} s, all confirmed after {confirmed:.1f} s; "
+                  f"publications beyond one per post: {duplicates}; post states: {states}")
+        return 0
     ours, theirs = results["herald_dispatch"], results["polling every minute"]
     print(f"dispatch-burst: {ACCOUNTS} posts on {ACCOUNTS} Weibo accounts due in one second, fake answering in 50 ms")
     print(f"  herald_dispatch: p50 {ours[0]:.3f} s, p99 {ours[1]:.3f} s, all confirmed after {ours[2]:.1f} s")

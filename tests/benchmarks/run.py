@@ -34,8 +34,10 @@ def main(argv: list[str]) -> int:
         # One process per benchmark so imports and caches of one do not flatter another.
         module = f"bench_{name.replace('-', '_')}"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SEARCH_PATH, os.environ.get("PYTHONPATH")]))}
-        code = subprocess.call([sys.executable, "-c", f"import {module}; raise SystemExit({module}.main())"], cwd=HERE,
-                               env=env)
+        # SIGTERM becomes SystemExit so a stopped benchmark still runs its clean-up (stacks, databases).
+        code = subprocess.call([sys.executable, "-c",
+                                f"import signal, sys; signal.signal(signal.SIGTERM, lambda *_: sys.exit(143)); "
+                                f"import {module}; raise SystemExit({module}.main())"], cwd=HERE, env=env)
         failed += code != 0
     return 1 if failed else 0
 

@@ -14,6 +14,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -28,6 +29,7 @@ from herald.posts.queue import record_event, validate
 from herald.timeutil import local_day, require_aware
 
 STAGED, ALREADY, FAILED, RETRY_LATER, SKIPPED = "staged", "already_staged", "failed", "retry_later", "skipped"
+STAGE_WORKERS = 8  # posts staged side by side (PostgreSQL); within the engine's default pool of 5 + 10
 
 
 def due_posts(db: Database, *, until: datetime) -> list[dict[str, Any]]:
@@ -143,7 +145,13 @@ def stage_due(db: Database, channels: Channels, *, now: datetime, horizon: timed
     planned by the previous run, whose wait for their second is already deferred.
     """
     rows = due_posts(db, until=now + horizon)
-    results = {row["post_id"]: stage_post(db, row["post_id"], channels, now=now) for row in rows}
+    # Posts stage independently (each in its own transactions; idempotent by content hash), and a
+    # WeChat post's staging waits on two platform calls: side by side on PostgreSQL. SQLite has a
+    # single writer, so there they go one after another.
+    workers = 1 if db.dialect == "sqlite" else min(STAGE_WORKERS, max(1, len(rows)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="herald-stage") as pool:
+        staged = pool.map(lambda row: stage_post(db, row["post_id"], channels, now=now), rows)
+        results = {row["post_id"]: result for row, result in zip(rows, staged, strict=True)}
 
     def planned_here(row) -> bool:
         if results[row["post_id"]] not in (STAGED, ALREADY):

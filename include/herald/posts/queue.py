@@ -168,8 +168,14 @@ def store(tx: Transaction, checked: Checked, *, now: datetime, release_id: str |
 
 
 def record_event(tx: Transaction, post_id: str, state: str, reason: str, actor_id: str | None, now: datetime) -> None:
-    tx.execute("posts/insert_post_event", event_id=_new_id("E"), post_id=post_id, state=state, reason=reason,
-               actor_id=actor_id, occurred_at=now)
+    record_events(tx, [(post_id, state, reason, actor_id)], now)
+
+
+def record_events(tx: Transaction, events: list[tuple[str, str, str, str | None]], now: datetime) -> None:
+    """Several posts' (post_id, state, reason, actor_id) events in one round trip (a burst's claims)."""
+    tx.execute_many("posts/insert_post_event", [
+        {"event_id": _new_id("E"), "post_id": post_id, "state": state, "reason": reason, "actor_id": actor_id,
+         "occurred_at": now} for post_id, state, reason, actor_id in events])
 
 
 def queue_post(db: Database, request: PostRequest, *, now: datetime,

@@ -19,7 +19,7 @@ def _channels():
     from herald_airflow.hooks import HeraldDatabaseHook
 
     db = HeraldDatabaseHook().get_database()
-    return db, Channels(db, ConnectionClients())
+    return db, Channels(db, ConnectionClients(db))
 
 
 def _dispatch_all(post_ids: list[str]) -> dict:
