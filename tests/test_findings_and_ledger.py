@@ -101,3 +101,23 @@ def test_a_failed_task_rolls_back_its_writes_but_leaves_a_failed_ledger_row(any_
     assert [(r["status"], r["try_number"]) for r in ledger] == [("failed", 1), ("success", 2)]
     assert ledger[1]["data_interval_start_at"] == T0
     assert len(any_db.fetch("findings/all")) == 1
+
+
+def test_an_unchanged_finding_is_left_alone_and_a_changed_one_rewritten(any_db):
+    finding = _missed("a1", "2026-W03")
+    with any_db.transaction() as tx:
+        record_findings(tx, [finding], scope=SCOPE, detected_by="t", now=T0)
+    with any_db.transaction() as tx:
+        counts = record_findings(tx, [finding], scope=SCOPE, detected_by="t", now=T0 + timedelta(hours=1))
+    row = any_db.fetch("findings/all")[0]
+    assert counts["reported"] == 1 and row["last_detected_at"] == T0  # seen as it stands: not rewritten
+    worse = Finding(finding.rule_id, finding.subject_type, finding.subject_id, finding.period, "high",
+                    finding.summary, finding.evidence)
+    with any_db.transaction() as tx:
+        record_findings(tx, [worse], scope=SCOPE, detected_by="t", now=T0 + timedelta(hours=2))
+    row = any_db.fetch("findings/all")[0]
+    assert (row["severity"], row["last_detected_at"]) == ("high", T0 + timedelta(hours=2))
+    # what a scan does not stage is resolved, whatever the clock says
+    with any_db.transaction() as tx:
+        counts = record_findings(tx, [], scope=SCOPE, detected_by="t", now=T0 + timedelta(hours=2))
+    assert counts["resolved"] == 1 and _states(any_db) == {("a1", "2026-W03"): "resolved"}

@@ -13,6 +13,7 @@ engines.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -241,6 +242,10 @@ class Database:
         return f"Database({self.engine.url.render_as_string(hide_password=True)})"
 
 
+def _sha256_hex(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
 def _make_engine(url: str, *, echo: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30})
@@ -254,6 +259,8 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.close()
+            # SQLite has no hash functions; SQL that derives ids (findings) calls this one via sql.sha256_hex.
+            dbapi_connection.create_function("herald_sha256_hex", 1, _sha256_hex, deterministic=True)
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - trivial wiring

@@ -9,13 +9,7 @@ WITH policy_accounts AS (
     FROM accounts
     WHERE policy_id = :policy_id AND opened_on IS NOT NULL AND state = 'active'
 ),
-state_changes AS (
-    SELECT e.account_id, e.new_state, e.occurred_at,
-           LEAD(e.occurred_at) OVER (PARTITION BY e.account_id ORDER BY e.occurred_at, e.event_id) AS next_at
-    FROM account_events e
-    JOIN policy_accounts a ON a.account_id = e.account_id
-    WHERE e.kind = 'state_change'
-)
+{% include "cadence/_state_changes.sql.j2" %}
 SELECT a.account_id, a.name, a.platform, a.host_unit_id
 FROM policy_accounts a
 WHERE a.first_full_week <= :week

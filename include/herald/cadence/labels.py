@@ -20,6 +20,7 @@ RULE_TITLES = {
 
 
 def account_label(row: dict[str, Any]) -> str:
+    # sql/cadence/weekly_lapses_stage.sql writes the same label in the database (from PLATFORM_LABELS).
     return f"{row['name']}({PLATFORM_LABELS.get(row['platform'], row['platform'])}, {row['account_id']})"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from herald.cadence import standing, weekly
 from herald.cadence.window import ScanWindow
 from herald.db import Database, Transaction
-from herald.findings import record_findings
+from herald.findings import apply_stage, open_stage, record_findings
 from herald.jobs import run_recorded
 from herald.ledger import LedgerEntry, TaskRun
 from herald.timeutil import now_utc
@@ -43,10 +43,13 @@ def scan_weekly(db: Database, run: TaskRun, window: ScanWindow, *, now: datetime
     def body(tx: Transaction, entry: LedgerEntry) -> None:
         entry.inputs.update({"rule_ids": [weekly.RULE_ID], "window": window.describe(), "refresh": refresh,
                              "tables": ["accounts", "account_events", "published_items", "cadence_presence"]})
+        if tx.dialect == "postgresql":
+            tx.fetch("cadence/scan_settings")
         if refresh:
             entry.row_counts["presence_rows_refreshed"] = weekly.refresh_presence(tx, window, now=now)
-        findings = weekly.weekly_lapses(tx, window, policy_for)
-        counts = record_findings(tx, findings, scope=weekly.scope(window), detected_by=_detector(run), now=now)
+        open_stage(tx)
+        weekly.stage_lapses(tx, window, policy_for, detected_by=_detector(run))
+        counts = apply_stage(tx, scope=weekly.scope(window), now=now)
         entry.row_counts["findings_reported"] = counts["reported"]
         entry.row_counts["findings_resolved"] = counts["resolved"]
 
