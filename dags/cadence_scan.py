@@ -12,7 +12,9 @@ Digests in Chinese go to each competent department and host unit by email and gr
 digest is also written to the outbox folder (Variable ``herald_digest_outbox``) for the record.
 
 Params: ``from_date`` judges every week from that date instead of the interval's rescan window (a
-one-run backfill, used by ``make demo``); ``deliver`` false writes the digests without sending them.
+one-run backfill, used by ``make demo``); ``deliver`` false writes the digests without sending them;
+``compose_all`` writes every PUB-5 finding of the window again instead of only those whose judgement or
+text changed since the last scan (after findings were edited outside Herald).
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def _window(context):
         "from_date": Param(None, type=["null", "string"], format="date",
                            description="Judge every week from this date (YYYY-MM-DD), not just the rescan window."),
         "deliver": Param(True, type="boolean", description="Send the digests; false only writes them to the outbox."),
+        "compose_all": Param(False, type="boolean",
+                             description="Write every PUB-5 finding of the window again, not only the changed ones."),
     },
 )
 def herald_cadence_scan():
@@ -71,7 +75,7 @@ def herald_cadence_scan():
 
         context = get_current_context()
         db, window = _window(context)
-        return scan.scan_weekly(db, task_run(context), window).row_counts
+        return scan.scan_weekly(db, task_run(context), window, full=context["params"]["compose_all"]).row_counts
 
     @task(pool="herald_scan")
     def scan_standing() -> dict:

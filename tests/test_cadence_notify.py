@@ -218,3 +218,26 @@ def test_authorisations_about_to_lapse_are_announced_without_reading_the_token(a
         digests = build_digests(tx, periods={}, reminders=[], as_of=THURSDAY, token_notices=notices)
     assert [n.account_id for n in notices] == ["wb"]
     assert "平台授权即将到期1个账号" in digests[0].markdown() and "secret-value" not in digests[0].markdown()
+
+
+def test_the_local_inbox_of_make_up_keeps_what_every_channel_sends(tmp_path, monkeypatch):
+    from herald.fakeplatforms.inbox import LocalInbox
+
+    inbox = LocalInbox.start(tmp_path / "inbox", dingtalk_secret="SEC-local")
+    try:
+        for name, value in inbox.connections().items():
+            monkeypatch.setenv(name, value)
+        log = notify.deliver([_digest()], {"email": "herald_smtp", "wecom_robot": "herald_wecom",
+                                           "dingtalk_robot": "herald_dingtalk"})
+        assert [entry["status"] for entry in log] == ["sent", "sent", "sent"]
+        kept = sorted(p.name.split("-", 1)[1] for p in inbox.directory.iterdir())
+        assert kept == ["dingtalk.json", "email.eml", "wecom.json"]
+        wecom = json.loads(next(inbox.directory.glob("*-wecom.json")).read_text(encoding="utf-8"))
+        assert "品牌部" in wecom["markdown"]["content"]
+        # A DingTalk robot refuses a message whose signature was made with another secret.
+        with pytest.raises(notify.RobotError, match="310000"):
+            notify.send_dingtalk(_digest(), notify.RobotTarget(
+                notify.robot_target("herald_dingtalk").url, "another-secret"))
+    finally:
+        inbox.stop()
+    assert len(list(inbox.directory.iterdir())) == 3

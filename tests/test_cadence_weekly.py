@@ -214,9 +214,9 @@ def test_backfilling_week_by_week_reports_what_a_full_year_scan_does(pg_db):
     scan_weekly(pg_db, TaskRun(dag_id="t", run_id="year", task_id="weekly"), year, now=NOW)
     full_year = snapshot()
     assert ("a-gaps", "2025-W06") in full_year and ("a-opens", "2025-W45") in full_year
-    with pg_db.transaction() as tx:
-        tx.connection.exec_driver_sql("DELETE FROM findings")
-        tx.connection.exec_driver_sql("DELETE FROM cadence_presence")
+    with pg_db.transaction() as tx:  # back to a database no scan has run on
+        for table in ("findings", "cadence_lapse_weeks", "cadence_lapse_state", "cadence_week_bits", "cadence_presence"):
+            tx.execute(f"world/clear_{table}")
     monday = date(2024, 12, 30)
     for n in range(53):
         start = datetime.combine(monday + timedelta(weeks=n), datetime.min.time(), SHANGHAI) + timedelta(hours=7)

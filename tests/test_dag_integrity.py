@@ -63,3 +63,20 @@ def test_dag_files_do_no_work_at_import():
         top_level = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line[0].isspace()]
         for line in top_level:
             assert not any(bad in line for bad in forbidden), f"{path.name}: top-level `{line}`"
+
+
+def test_the_cadence_scan_runs_every_day_at_seven_in_shanghai(dagbag):
+    import pendulum
+    from airflow.timetables.base import DataInterval, TimeRestriction
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    declared = dagbag.dags["herald_cadence_scan"].timetable  # the DAG file's definition; the scheduler's own:
+    timetable = CronDataIntervalTimetable(declared.expression, declared.timezone)
+    restriction = TimeRestriction(earliest=pendulum.datetime(2025, 1, 1, tz="UTC"), latest=None, catchup=True)
+    first = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    second = timetable.next_dagrun_info(
+        last_automated_data_interval=DataInterval(first.data_interval.start, first.data_interval.end),
+        restriction=restriction)
+    runs = [info.run_after.in_timezone("Asia/Shanghai") for info in (first, second)]
+    assert [(r.hour, r.minute) for r in runs] == [(7, 0), (7, 0)]
+    assert (runs[1] - runs[0]).in_hours() == 24

@@ -246,6 +246,24 @@ def _sha256_hex(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
+def _bit_count(value: int | None) -> int | None:
+    return None if value is None else int(value).bit_count()
+
+
+class _BitOr:
+    """SQLite's missing bit_or aggregate (NULLs ignored; no rows gives NULL, as in PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.bits: int | None = None
+
+    def step(self, value: int | None) -> None:
+        if value is not None:
+            self.bits = value if self.bits is None else self.bits | value
+
+    def finalize(self) -> int | None:
+        return self.bits
+
+
 def _make_engine(url: str, *, echo: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30})
@@ -261,6 +279,9 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
             cursor.close()
             # SQLite has no hash functions; SQL that derives ids (findings) calls this one via sql.sha256_hex.
             dbapi_connection.create_function("herald_sha256_hex", 1, _sha256_hex, deterministic=True)
+            # Nor bit aggregates: the cadence scan keeps weeks as bits of integers (sql/cadence/_week_bits.sql.j2).
+            dbapi_connection.create_function("herald_bit_count", 1, _bit_count, deterministic=True)
+            dbapi_connection.create_aggregate("herald_bit_or", 1, _BitOr)
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - trivial wiring

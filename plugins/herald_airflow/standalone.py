@@ -1,4 +1,9 @@
-"""``make up``: ``airflow standalone`` on the demo world, stopped cleanly.
+"""``make up``: ``airflow standalone`` on the demo world, its pipelines running on their schedules, stopped cleanly.
+
+Beside Airflow it starts the fake platforms (dispatch publishes there) and a local inbox for the
+cadence scan's digests (an SMTP server and WeCom / DingTalk robot webhooks that keep every message in
+``.demo/inbox/``), and unpauses Herald's DAGs once Airflow has parsed them, so the schedules run
+(Airflow pauses new DAGs by default; ``HERALD_UP_PAUSED=1`` leaves them as they are).
 
 Killing ``airflow standalone`` alone leaves its api-server and LocalExecutor workers behind
 (they ignore SIGTERM and keep port 8080), so it runs in its own process group and the whole
@@ -8,15 +13,20 @@ group is stopped, then the port is checked.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 from herald_airflow.airflow_cli import airflow_executable
 
 PORT = 8080
+INBOX_DIR = Path(__file__).resolve().parents[2] / ".demo" / "inbox"
+HERALD_DAGS = "^herald_"  # every Herald DAG, as a regex for `airflow dags unpause`
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -40,6 +50,22 @@ def stop_group(process: subprocess.Popen, grace_seconds: float = 15) -> None:
     process.wait()
 
 
+def unpause_when_parsed(env: dict[str, str], stop: threading.Event, *, attempts: int = 30,
+                        interval: float = 10) -> bool:
+    """Unpause Herald's DAGs as soon as the dag-processor has put them in the metadata database."""
+    for _ in range(attempts):
+        done = subprocess.run([airflow_executable(), "dags", "unpause", "--treat-dag-id-as-regex", "-y", HERALD_DAGS],
+                              env=env, capture_output=True, text=True)
+        if done.returncode == 0 and "herald_cadence_scan" in done.stdout:
+            print("Herald's DAGs are unpaused: they run on their schedules (herald_cadence_scan daily at 07:00 "
+                  "Shanghai; its latest interval runs now)", flush=True)
+            return True
+        if stop.wait(interval):
+            return False
+    print("warning: Herald's DAGs could not be unpaused; unpause them in the UI", file=sys.stderr, flush=True)
+    return False
+
+
 def _stop_requested(_signum, _frame) -> None:
     raise KeyboardInterrupt  # SIGTERM (a supervisor, `kill`) stops everything the same way Ctrl-C does
 
@@ -52,22 +78,32 @@ def main() -> int:
     from herald.fakeplatforms import FakePlatforms
     from herald_airflow.demo import DEMO_WEIBO_USERS, fake_platform_connections
 
+    from herald.fakeplatforms.inbox import LocalInbox
+
     fake = FakePlatforms.start(weibo_tokens=DEMO_WEIBO_USERS)
     print(f"fake platforms (WeChat, Weibo, CMS) on {fake.base_url}; dispatch publishes there")
+    inbox = LocalInbox.start(INBOX_DIR, dingtalk_secret=secrets.token_urlsafe(24))
+    print(f"local inbox (SMTP on port {inbox.smtp_port}, WeCom and DingTalk robots): the cadence scan's digests "
+          f"land in {INBOX_DIR}")
     print(f"starting airflow standalone: UI on http://127.0.0.1:{PORT} (user admin; its password is in "
           f"{os.environ.get('AIRFLOW_HOME', '.airflow/home')}/simple_auth_manager_passwords.json.generated). Ctrl-C stops it.")
     # standalone starts its components as `airflow ...` found on PATH: put this environment's first.
     path = os.pathsep.join([os.path.dirname(airflow_executable()), os.environ.get("PATH", "")])
-    process = subprocess.Popen([airflow_executable(), "standalone"], start_new_session=True,
-                               env={**os.environ, **fake_platform_connections(fake), "PATH": path})
+    env = {**os.environ, **fake_platform_connections(fake), **inbox.connections(), "PATH": path}
+    process = subprocess.Popen([airflow_executable(), "standalone"], start_new_session=True, env=env)
+    stop = threading.Event()
+    if os.environ.get("HERALD_UP_PAUSED") != "1":
+        threading.Thread(target=unpause_when_parsed, args=(env, stop), name="unpause", daemon=True).start()
     try:
         return process.wait()
     except KeyboardInterrupt:
         print("\nstopping airflow standalone and all of its processes ...")
         return 0
     finally:
+        stop.set()
         stop_group(process)
         fake.stop()
+        inbox.stop()
         for _ in range(20):
             if port_is_free(PORT):
                 break

@@ -5,12 +5,16 @@
 -- platform's item id; a row without one is an item of its own). Counting every row is one hash
 -- aggregate into (account, week, class) groups; only the few platform items logged more than once
 -- are then looked at item by item (repeated, repeats) and their extra rows taken off, instead of
--- sorting every log row of the window to drop duplicates.
+-- sorting every log row of the window to drop duplicates. (INSERT first, its query WITH after: SQLite's
+-- driver reports the rows written only for a statement that starts as one.)
 {%- set week_index %}CAST((({{ sql.epoch_seconds('published_at') }} + 28800) / 86400 + 3) / 7 AS INTEGER){% endset %}
 {%- set item_class %}CASE WHEN origin = 'platform_observed' THEN 'observed'
                           WHEN platform_status = 'deleted_by_user' THEN 'deleted'
                           WHEN platform_status = 'banned' THEN 'banned'
                           ELSE 'live' END{% endset %}
+INSERT INTO cadence_presence (
+    account_id, week_index, live_items, deleted_items, banned_items, observed_items, refreshed_at
+)
 WITH logged AS (
     SELECT account_id, {{ week_index }} AS week_index, {{ item_class }} AS item_class, COUNT(*) AS log_rows
     FROM published_items
@@ -32,9 +36,6 @@ repeats AS (
     JOIN repeated r ON r.account_id = i.account_id AND r.platform_item_id = i.platform_item_id
     WHERE i.published_at >= :from_at AND i.published_at < :to_at
     GROUP BY i.account_id, {{ week_index }}, {{ item_class }}
-)
-INSERT INTO cadence_presence (
-    account_id, week_index, live_items, deleted_items, banned_items, observed_items, refreshed_at
 )
 SELECT l.account_id, l.week_index,
        SUM(CASE WHEN l.item_class = 'live' THEN l.log_rows - COALESCE(r.extra_rows, 0) ELSE 0 END),

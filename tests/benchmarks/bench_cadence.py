@@ -3,9 +3,12 @@
 Measured in one process, on one PostgreSQL database (``herald_bench_<pid>_cadence``, dropped at the end):
 
 - project, steady state: the yearly PUB-5 scan as the pipeline runs it, end to end from the database
-  (``herald.cadence.scan.scan_weekly`` over the 53 ISO weeks of 2025, judging against the
-  ``cadence_presence`` table the daily runs keep current, and recording findings with the ledger);
-- project, reconciliation: the same scan rebuilding ``cadence_presence`` from every raw log row first;
+  (``herald.cadence.scan.scan_weekly`` over the ISO weeks of 2025, judging from the presence the daily
+  runs keep current as week bits, one row per account and block of weeks, setting the judgement against
+  what the last scan recorded, writing the findings that changed, with the ledger, committed);
+- project, every finding composed again (``full=True``): what a scan of weeks not yet recorded costs (a
+  new database, findings cleared) — every lapse's summary and evidence composed and compared;
+- project, reconciliation: a full scan rebuilding ``cadence_presence`` from every raw log row first;
 - project, daily run: one scheduled interval (its rescan window of 4 weeks recounted, then judged);
 - naive: pandas, reading the log with ``read_sql`` and looping over accounts (groupby), then over
   each account's expected weeks, comparing ISO week labels — how a first version is written;
@@ -19,11 +22,11 @@ linearly from the small size, and the output says so).
 
 ``HERALD_BENCH_KEEP=1`` keeps each size's database (``herald_bench_cadence_<rows>_<accounts>``) after the
 run and reuses it next time instead of building the world again (minutes at 10 M rows): what scans
-write (``cadence_presence``, ``findings``) is emptied first, so every run starts from the state right
-after the build. Drop those databases by hand when done.
+write (presence, week bits, lapse record, findings) is emptied first, so every run starts from the state
+right after the build. Drop those databases by hand when done.
 
-The "where the steady scan goes" line times the steps of one more steady scan (the statements
-``scan_weekly`` runs, in one transaction that is rolled back); it is not part of the figures.
+The "where the steady scan goes" line adds up the seconds of each SQL statement of one more steady scan
+(in one transaction that is rolled back); it is not part of the figures.
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ from herald.cadence import weekly
 from herald.cadence.scan import scan_weekly
 from herald.cadence.window import ScanWindow, week_label
 from herald.db import Database, Transaction, normalise_url, sql_text
-from herald.findings import apply_stage, open_stage
 from herald.ledger import TaskRun
 from herald.migrate import migrate
 from herald.policy import load_policy
@@ -150,25 +152,41 @@ def naive_scan(db: Database) -> set[tuple[str, str]]:
     return missing
 
 
+class _TimedTransaction(Transaction):
+    """A transaction that adds up the seconds spent in each named SQL statement."""
+
+    def __init__(self, connection, dialect: str, seconds: dict[str, float]):
+        super().__init__(connection, dialect)
+        self.seconds = seconds
+
+    def _timed(self, method, name, params):
+        start = time.perf_counter()
+        try:
+            return method(name, **params)
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def execute(self, name, /, **params):
+        return self._timed(super().execute, name, params)
+
+    def fetch(self, name, /, **params):
+        return self._timed(super().fetch, name, params)
+
+    def scalar(self, name, /, **params):
+        return self._timed(super().scalar, name, params)
+
+
 def steady_breakdown(db: Database) -> dict[str, float]:
-    """Seconds per step of a steady scan (no refresh), in one transaction rolled back afterwards."""
-    steps: dict[str, float] = {}
+    """Seconds per statement of a steady scan (no refresh), in one transaction rolled back afterwards."""
+    seconds: dict[str, float] = {}
     run = _run("breakdown")
     detected_by = f"{run.dag_id}.{run.task_id}"  # as scan_weekly records it, so unchanged findings stay unchanged
     with db.engine.connect() as conn:
-        tx = Transaction(conn, db.dialect)
-        mark = time.perf_counter()
-        for step, fn in (
-            ("settings", lambda: tx.fetch("cadence/scan_settings")),
-            ("judge+compose", lambda: (open_stage(tx),
-                                       weekly.stage_lapses(tx, WINDOW, load_policy, detected_by=detected_by))),
-            ("upsert+resolve", lambda: apply_stage(tx, scope=weekly.scope(WINDOW), now=now_utc())),
-        ):
-            fn()
-            steps[step] = time.perf_counter() - mark
-            mark = time.perf_counter()
+        tx = _TimedTransaction(conn, db.dialect, seconds)
+        tx.fetch("cadence/scan_settings")
+        weekly.record_lapses(tx, WINDOW, load_policy, detected_by=detected_by, now=now_utc())
         conn.rollback()
-    return steps
+    return {name.split("/")[-1]: t for name, t in sorted(seconds.items(), key=lambda kv: -kv[1]) if t >= 0.001}
 
 
 # ---------------------------------------------------------------- one size
@@ -177,11 +195,13 @@ def steady_breakdown(db: Database) -> dict[str, float]:
 def measure(db: Database, rows: int, *, naive: bool) -> dict:
     print(f"-- {rows:,} log rows, {ACCOUNTS:,} accounts, window {WINDOW.first_label}..{WINDOW.last_label}", flush=True)
     result: dict = {"rows": rows}
-    reconcile, _ = _timed(lambda: scan_weekly(db, _run("reconcile"), WINDOW, refresh=True))
+    reconcile, _ = _timed(lambda: scan_weekly(db, _run("reconcile"), WINDOW, refresh=True, full=True))
     with db.transaction() as tx:
         presence_rows = tx.scalar("cadence/bench_presence_rows")
     project = _open_lapses(db)
     steady, _ = _median(lambda: scan_weekly(db, _run("steady"), WINDOW, refresh=False))
+    assert _open_lapses(db) == project
+    steady_full, _ = _median(lambda: scan_weekly(db, _run("steady"), WINDOW, refresh=False, full=True))
     assert _open_lapses(db) == project
     day = pd.Timestamp("2025-12-16 07:00", tz=SHANGHAI).to_pydatetime()
     daily_window = ScanWindow.for_interval(day, day + timedelta(days=1), POLICY.rescan_weeks)
@@ -191,12 +211,14 @@ def measure(db: Database, rows: int, *, naive: bool) -> dict:
     limit, limit_found = _median(lambda: limit_scan(cols))
     del cols
     assert limit_found == project, f"limit and project disagree: {len(limit_found ^ project)} pairs differ"
-    result.update(project=steady, reconcile=reconcile, daily=daily, limit=limit, presence_rows=presence_rows,
+    result.update(project=steady, project_full=steady_full, reconcile=reconcile, daily=daily, limit=limit, presence_rows=presence_rows,
                   lapses=len(project), columns_load=load_seconds)
     print(f"   project (presence table, end to end):  {steady:8.3f} s   [{presence_rows:,} presence rows, "
           f"{len(project)} lapses]", flush=True)
     print("   where the steady scan goes:           " + ", ".join(f"{k} {v:.3f} s" for k, v in breakdown.items())
-          + " (one more run, rolled back; the rest is the transaction, ledger and commit)", flush=True)
+          + " (statements of one more run, rolled back; the rest is the transaction, ledger and commit)", flush=True)
+    print(f"   project, every finding composed again: {steady_full:8.3f} s   [full=True: what a scan of weeks "
+          "not yet recorded costs]", flush=True)
     print(f"   project reconciliation (raw rebuild):  {reconcile:8.3f} s", flush=True)
     print(f"   project daily run (4-week rescan):     {daily:8.3f} s", flush=True)
     print(f"   limit (numpy bitmap, in memory):       {limit:8.3f} s   [loading its columns took {load_seconds:.1f} s]",
@@ -256,6 +278,8 @@ def main() -> int:
     naive_note = "measured" if naive_large is not None else f"extrapolated linearly from {SMALL:,} rows"
     if naive_large is None:
         naive_large = small["naive"] * growth
+    print(f"== at {SMALL:,} rows: project {small['project']:.3f} s, limit {small['limit']:.3f} s "
+          f"(ratio {small['project'] / small['limit']:.2f}), naive {small['naive']:.1f} s")
     print(f"== at {LARGE:,} rows: project {large['project']:.3f} s, limit {large['limit']:.3f} s "
           f"(ratio {large['project'] / large['limit']:.2f}), naive {naive_large:.1f} s ({naive_note}; "
           f"{naive_large / large['project']:.0f}x the project)")
@@ -267,8 +291,10 @@ def main() -> int:
          large["project"], large["limit"], "s",
          naive=round(naive_large, 3), naive_basis=naive_note, naive_ratio=round(naive_large / large["limit"], 2),
          reconcile=round(large["reconcile"], 3), reconcile_ratio=round(large["reconcile"] / large["limit"], 2),
-         daily=round(large["daily"], 3), presence_rows=large["presence_rows"], lapses=large["lapses"],
+         daily=round(large["daily"], 3), full=round(large["project_full"], 3),
+         small_full=round(small["project_full"], 3), presence_rows=large["presence_rows"], lapses=large["lapses"],
          small_rows=SMALL, small_value=round(small["project"], 4), small_baseline=round(small["limit"], 4),
+         small_ratio=round(small["project"] / small["limit"], 4),
          small_naive=round(small["naive"], 3), small_reconcile=round(small["reconcile"], 3),
          linearity_project=round(large["project"] / small["project"], 3),
          linearity_reconcile=round(large["reconcile"] / small["reconcile"], 3),

@@ -14,7 +14,7 @@ from typing import Any
 from herald.cadence import standing, weekly
 from herald.cadence.window import ScanWindow
 from herald.db import Database, Transaction
-from herald.findings import apply_stage, open_stage, record_findings
+from herald.findings import record_findings
 from herald.jobs import run_recorded
 from herald.ledger import LedgerEntry, TaskRun
 from herald.timeutil import now_utc
@@ -35,21 +35,24 @@ def max_rescan_weeks(db: Database, policy_for: Callable[[str], Any] | None = Non
 
 
 def scan_weekly(db: Database, run: TaskRun, window: ScanWindow, *, now: datetime | None = None,
-                refresh: bool = True, policy_for: Callable[[str], Any] | None = None) -> LedgerEntry:
-    """PUB-5 over the window: recount its weeks from the log (unless ``refresh`` is off), judge, record."""
+                refresh: bool = True, full: bool = False,
+                policy_for: Callable[[str], Any] | None = None) -> LedgerEntry:
+    """PUB-5 over the window: recount its weeks from the log (unless ``refresh`` is off), judge, record.
+    ``full`` composes every lapse's finding again instead of only those whose judgement or text changed."""
     policy_for = policy_for or _default_policy_for()
     now = now or now_utc()
 
     def body(tx: Transaction, entry: LedgerEntry) -> None:
         entry.inputs.update({"rule_ids": [weekly.RULE_ID], "window": window.describe(), "refresh": refresh,
-                             "tables": ["accounts", "account_events", "published_items", "cadence_presence"]})
+                             "tables": ["accounts", "account_events", "published_items", "cadence_presence",
+                                        "cadence_week_bits", "cadence_lapse_state"]})
         tx.fetch("cadence/scan_settings")  # engine settings for this transaction only
         if refresh:
             entry.row_counts["presence_rows_refreshed"] = weekly.refresh_presence(tx, window, now=now)
-        open_stage(tx)
-        weekly.stage_lapses(tx, window, policy_for, detected_by=_detector(run))
-        counts = apply_stage(tx, scope=weekly.scope(window), now=now)
-        entry.row_counts["findings_reported"] = counts["reported"]
+        counts = weekly.record_lapses(tx, window, policy_for, detected_by=_detector(run), now=now, full=full)
+        entry.inputs["judged_in_full"] = bool(counts["full"])
+        entry.row_counts["findings_reported"] = counts["lapses"]
+        entry.row_counts["findings_composed"] = counts["composed"]
         entry.row_counts["findings_resolved"] = counts["resolved"]
 
     return run_recorded(db, run, body)
