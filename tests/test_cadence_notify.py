@@ -241,3 +241,11 @@ def test_the_local_inbox_of_make_up_keeps_what_every_channel_sends(tmp_path, mon
     finally:
         inbox.stop()
     assert len(list(inbox.directory.iterdir())) == 3
+    again = LocalInbox.start(tmp_path / "inbox", dingtalk_secret="SEC-local")  # the next `make up`
+    try:
+        for name, value in again.connections().items():
+            monkeypatch.setenv(name, value)
+        notify.deliver([_digest()], {"wecom_robot": "herald_wecom"})
+    finally:
+        again.stop()
+    assert sorted(p.name[:4] for p in again.directory.iterdir()) == ["0001", "0002", "0003", "0004"]

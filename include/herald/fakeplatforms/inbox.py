@@ -30,8 +30,13 @@ SIGN_WINDOW_MS = 3_600_000  # DingTalk refuses a timestamp more than an hour awa
 @dataclass
 class _Store:
     directory: Path
-    _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _numbers: itertools.count = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        # Numbering goes on from what an earlier `make up` kept, so nothing is overwritten.
+        kept = [int(p.name.split("-", 1)[0]) for p in self.directory.glob("[0-9]*-*")]
+        self._numbers = itertools.count(max(kept, default=0) + 1)
 
     def keep(self, channel: str, suffix: str, content: bytes) -> Path:
         with self._lock:
