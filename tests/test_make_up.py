@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -33,8 +34,6 @@ def _fake_airflow(tmp_path, monkeypatch):
 
 
 def test_dags_are_unpaused_once_parsed(tmp_path, monkeypatch):
-    import json
-
     calls = _fake_airflow(tmp_path, monkeypatch)
     assert standalone.unpause_when_parsed(dict(os.environ), threading.Event(), attempts=5, interval=0.01)
     seen = json.loads(calls.read_text())

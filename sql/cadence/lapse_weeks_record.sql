@@ -1,7 +1,8 @@
 -- The weeks [first_week, last_week] were judged and their findings recorded: cadence_lapse_state mirrors
--- them from now on. :weeks holds [week_index, ...] per week.
+-- them from now on. :weeks holds [week_index, label, ...] per week.
+{% import "cadence/_week_bits.sql.j2" as bits with context %}
 INSERT INTO cadence_lapse_weeks (week_index)
-SELECT CAST(week_index AS INTEGER)
-FROM ({{ sql.json_array_rows(':weeks', ['week_index']) }}) AS w
-WHERE CAST(week_index AS INTEGER) BETWEEN :first_week AND :last_week
+SELECT week_index
+FROM {{ bits.window_weeks() }} AS w
+WHERE week_index BETWEEN :first_week AND :last_week
 ON CONFLICT (week_index) DO NOTHING

@@ -19,8 +19,7 @@
 -- :weeks holds [week_index, label] per week of [first_week, last_week]; :platform_labels [platform, Chinese
 -- name] pairs; :basis_tail the policy's part of the text's ingredients (herald.cadence.weekly).
 WITH weeks AS (
-    SELECT CAST(week_index AS INTEGER) AS week_index, label
-    FROM ({{ sql.json_array_rows(':weeks', ['week_index', 'label']) }}) AS w
+    SELECT week_index, label FROM {{ bits.window_weeks() }} AS w
 ),
 blocks AS (
     -- The blocks the window touches: the first week's, and every block that starts within the window.

@@ -5,11 +5,10 @@
 UPDATE findings
 SET state = 'resolved', resolved_at = :now
 FROM (
-    SELECT j.account_id, CAST(w.label AS TEXT) AS label
+    SELECT j.account_id, w.label
     FROM cadence_judgement j
-    JOIN ({{ sql.json_array_rows(':weeks', ['week_index', 'label']) }}) AS w
-      ON {{ bits.block_of('CAST(w.week_index AS INTEGER)') }} = j.block
-     AND {{ bits.has('j.gone_bits', 'CAST(w.week_index AS INTEGER)') }}
+    JOIN {{ bits.window_weeks() }} AS w
+      ON {{ bits.block_of('w.week_index') }} = j.block AND {{ bits.has('j.gone_bits', 'w.week_index') }}
     WHERE j.gone_bits <> 0
 ) AS gone
 WHERE findings.rule_id = :rule_id

@@ -45,7 +45,7 @@ def scan_weekly(db: Database, run: TaskRun, window: ScanWindow, *, now: datetime
     def body(tx: Transaction, entry: LedgerEntry) -> None:
         entry.inputs.update({"rule_ids": [weekly.RULE_ID], "window": window.describe(), "refresh": refresh,
                              "tables": ["accounts", "account_events", "published_items", "cadence_presence",
-                                        "cadence_week_bits", "cadence_lapse_state"]})
+                                        "cadence_week_bits", "cadence_lapse_state", "cadence_lapse_weeks"]})
         tx.fetch("cadence/scan_settings")  # engine settings for this transaction only
         if refresh:
             entry.row_counts["presence_rows_refreshed"] = weekly.refresh_presence(tx, window, now=now)

@@ -89,8 +89,7 @@ def record_lapses(tx: Transaction, window: ScanWindow, policy_for, *, detected_b
     tx.execute("cadence/judgement_create")
     tx.execute("cadence/judgement_clear")
     for params in policies.values():
-        tx.execute("cadence/weekly_judge", **shared, **params, report_from_week=window.first_week, full=full,
-                   period_from=window.first_label, period_to=window.last_label)
+        tx.execute("cadence/weekly_judge", **shared, **params, report_from_week=window.first_week, full=full)
     tx.execute("cadence/judgement_analyze")
     open_stage(tx)
     for params in policies.values():
