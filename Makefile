@@ -7,26 +7,32 @@ PY := $(VENV)/bin/python
 AIRFLOW := $(VENV)/bin/airflow
 HERALD_HOME := $(CURDIR)
 BENCH ?=
+# The tooling (demo world, fake platforms, runners) is importable only where it runs: never in Airflow's path.
+DEV_PY = PYTHONPATH=$(CURDIR)/dev:$(PYTHONPATH) $(PY)
 
 include config/native.env
 -include .env
 export
 
-.PHONY: help venv lock airflow-init world demo up test test-fast bench clean
+.PHONY: help venv lock airflow-init world demo up lint test test-fast fuzz bench clean
 
 help:
 	@echo "make demo   - build everything on embedded defaults and run the pipelines (see README)"
-	@echo "make test   - run every test (needs PostgreSQL and Redis on 127.0.0.1)"
+	@echo "make test   - ruff, then every test (needs PostgreSQL and Redis on 127.0.0.1)"
 	@echo "make up     - airflow standalone on the demo world and the fake platforms (UI on http://127.0.0.1:8080)"
 	@echo "make bench [BENCH=name] - run the benchmarks"
+	@echo "make fuzz   - the long fuzz run of the request doors (CLI and HTTP)"
 	@echo "make lock   - refresh constraints.txt from the venv"
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-test.txt constraints.txt
+# Herald itself is installed editable: its entry point gives Airflow Herald's connection types (sql/ stays beside
+# the source).
+$(VENV)/.installed: requirements.txt requirements-test.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade "pip>=24"
 	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-test.txt -c constraints.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	$(VENV)/bin/pip check
 	touch $@
 
@@ -34,7 +40,7 @@ lock: venv
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^pip==' | LC_ALL=C sort > constraints.txt
 
 .env: | venv
-	$(PY) -m herald_airflow.local_env .env
+	$(DEV_PY) -m herald_dev.local_env .env
 
 airflow-init: venv .env
 	mkdir -p $(AIRFLOW_HOME) .demo
@@ -42,19 +48,26 @@ airflow-init: venv .env
 	$(PY) -m herald_airflow.apply_settings
 
 demo: airflow-init
-	$(PY) -m herald_airflow.demo
+	$(DEV_PY) -m herald_dev.demo
 
 world: airflow-init
-	test -f .demo/herald.db || $(PY) -m herald.world --as-of $$(TZ=Asia/Shanghai date +%F)
+	test -f .demo/herald.db || $(DEV_PY) -m herald_dev.world --as-of $$(TZ=Asia/Shanghai date +%F)
 
 up: world
-	$(PY) -m herald_airflow.standalone
+	$(DEV_PY) -m herald_dev.standalone
 
-test: venv .env
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv .env lint
 	$(PY) -m pytest
 
 test-fast: venv .env
 	$(PY) -m pytest -m "not slow and not dagrun"
+
+# The long fuzz run (the short one is part of make test): thousands of examples a door, the database compared each time.
+fuzz: venv .env
+	HERALD_FUZZ=long $(PY) -m pytest tests/test_boundary_properties.py tests/test_http_fuzz.py tests/test_bad_request_corpus.py
 
 bench: venv .env
 	$(PY) tests/benchmarks/run.py $(BENCH)

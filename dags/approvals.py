@@ -63,8 +63,8 @@ def herald_approval_router():
         """Close open approval requests whose step is no longer pending (decided through another door)."""
         import logging
 
+        from herald.posts.approval_requests import close_requests_decided_elsewhere
         from herald_airflow.airflow_api import AirflowApi
-        from herald_airflow.approval_operator import close_requests_decided_elsewhere
         from herald_airflow.hooks import HeraldDatabaseHook
 
         return close_requests_decided_elsewhere(HeraldDatabaseHook().get_database(), AirflowApi.from_connection(),
@@ -73,8 +73,8 @@ def herald_approval_router():
     @task(pool="herald_db")
     def steps_to_route() -> list[dict]:
         """Each post's next step that has no approval run yet, as TriggerDagRunOperator arguments."""
+        from herald.posts.approval_requests import pending_steps
         from herald.timeutil import now_utc
-        from herald_airflow.approval_operator import pending_steps
         from herald_airflow.hooks import HeraldDatabaseHook
 
         ti = get_current_context()["ti"]

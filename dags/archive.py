@@ -77,11 +77,10 @@ def herald_archive_published():
     def archive_published_items() -> dict:
         """Archive the items the events (or the item_ids param) name, with the platform's own record read back."""
         from herald.archive.archiver import archive_published, item_ids_from_events
-        from herald_airflow.context import task_run
-        from herald_airflow.hooks import HeraldDatabaseHook
-
         from herald.archive.platform_records import lookup_fetcher
+        from herald_airflow.context import task_run
         from herald_airflow.dispatch_clients import ConnectionClients, client_or_none
+        from herald_airflow.hooks import HeraldDatabaseHook
 
         context = get_current_context()
         events = [e for batch in (context.get("triggering_asset_events") or {}).values() for e in batch]

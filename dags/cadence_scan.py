@@ -34,9 +34,8 @@ def _window(context):
     """The weeks this run judges: complete at the interval's end, from the rescan window before its start."""
     from herald.cadence.scan import max_rescan_weeks
     from herald.cadence.window import ScanWindow
-    from herald_airflow.hooks import HeraldDatabaseHook
-
     from herald.timeutil import now_utc
+    from herald_airflow.hooks import HeraldDatabaseHook
 
     db = HeraldDatabaseHook().get_database()
     # A manual run without a logical date has no interval: it judges as of now.
@@ -94,7 +93,6 @@ def herald_cadence_scan():
         from herald.cadence import scan
         from herald.policy import default_policy_id, load_policy
         from herald_airflow.context import task_run
-
         from herald_airflow.outbox import write_digests
 
         context = get_current_context()

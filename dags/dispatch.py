@@ -1,4 +1,4 @@
-"""Timed release (issue 4): every minute, stage the approved posts of the next minute and wait for each second.
+"""Timed release (PUB-1, PUB-3, CON-9, PUB-4): every minute, stage the approved posts of the next minute and wait for each second.
 
 ``herald_dispatch`` plans the lookahead window [run end + 1 min, run end + 2 min) (plus posts that
 became due too late for an earlier run): it checks and stages each post before its second (draft,
@@ -9,6 +9,12 @@ confirms on a worker and emits a ``herald://published-items`` asset event.
 ``herald_dispatch_reconcile`` settles what is left unknown (by reading the platforms, never by
 sending again), returns claimed-but-never-sent posts to the queue, and files a finding for every
 manual hand-off past its deadline.
+
+A post that fails (refused by the platform, no connection, retries used up, unconfirmed past the settle
+window) is reported the same minute: a PUB-3 finding keyed by the post and a notice to its author and the
+competent department (email, WeCom and DingTalk robots); then the task of its second (or the reconcile
+run) fails without a retry, its log naming each post and the reason. Failures at staging are reported
+the same way without failing ``plan``, whose other seconds must still go out.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ def herald_dispatch():
     @task(pool="herald_db")
     def plan() -> list[dict]:
         """Stage the posts due in this run's window; one entry per publish second."""
-        from herald.dispatch.channels import Channels
+        from herald.dispatch.channels.routing import Channels
         from herald.dispatch.stage import stage_due
         from herald.timeutil import now_utc
         from herald_airflow.dispatch_clients import ConnectionClients
@@ -51,6 +57,13 @@ def herald_dispatch():
         planned = stage_due(db, Channels(db, ConnectionClients(db)), now=now, horizon=(end + LOOKAHEAD_END) - now,
                             window_start=end + LOOKAHEAD_START)
         print(f"staged: {planned['counts']}; seconds planned: {len(planned['seconds'])}")
+        if planned["failed"]:  # told and recorded; planning goes on, as the other posts' seconds depend on it
+            from herald_airflow.dispatch_failures import report
+
+            try:
+                report(db, planned["failed"], detected_by="herald_dispatch.plan")
+            except Exception as exc:  # never at the cost of the seconds planned here
+                print(f"could not report the posts failed at staging {planned['failed']}: {exc!r}")
         return [{"publish_at": second, "post_ids": ids} for second, ids in planned["seconds"].items()]
 
     DispatchSecondOperator.partial(task_id="dispatch_second", pool="herald_dispatch",
@@ -71,11 +84,13 @@ def herald_dispatch_reconcile():
     @task(pool="herald_db")
     def reconcile() -> dict:
         """Confirm or reconcile every unsettled post; find missed manual deadlines."""
-        from herald.dispatch.channels import Channels
+        from herald.dispatch.channels.routing import Channels
+        from herald.dispatch.failures import failed_ids
         from herald.dispatch.manual import missed_deadlines
         from herald.dispatch.reconcile import reconcile_unsettled
         from herald.timeutil import now_utc
         from herald_airflow.dispatch_clients import ConnectionClients
+        from herald_airflow.dispatch_failures import fail_if_any, report
         from herald_airflow.hooks import HeraldDatabaseHook
 
         db = HeraldDatabaseHook().get_database()
@@ -85,6 +100,9 @@ def herald_dispatch_reconcile():
         counts: dict[str, int] = {}
         for result in results:
             counts[result["state"] or "missing"] = counts.get(result["state"] or "missing", 0) + 1
+        print(f"settled: {counts}; missed manual deadlines: {len(overdue)}")
+        failures = report(db, failed_ids(results), detected_by="herald_dispatch_reconcile.reconcile")
+        fail_if_any(failures, "对账")  # after everything is stored; no retry (nothing is ever sent again)
         return {"settled": counts, "missed_manual_deadlines": len(overdue)}
 
     reconcile()

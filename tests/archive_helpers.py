@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from builders import insert, small_org
-
 from herald.archive.store import ArchiveStore
 
-DAY1 = datetime(2025, 3, 3, 4, 0, tzinfo=timezone.utc)  # 12:00 in Beijing, Monday 3 March 2025
+DAY1 = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)  # 12:00 in Beijing, Monday 3 March 2025
 
 
 def publish(db, item_no: int, *, account_id: str = "WX-GROUP", platform: str = "wechat",

@@ -5,11 +5,13 @@ Test code may write rows with plain SQL text; product code keeps its SQL in sql/
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+# What queueing and deciding write: a refusal must leave all of them unchanged.
+POST_TABLES = ("posts", "post_events", "approval_steps", "findings")
 
 
 def insert(db, table: str, **values) -> None:
@@ -17,6 +19,12 @@ def insert(db, table: str, **values) -> None:
     params = ", ".join(f":{c}" for c in values)
     with db.engine.begin() as conn:
         conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES ({params})"), values)
+
+
+def snapshot(db, tables=POST_TABLES) -> dict:
+    """Every row of the tables, to compare before and after a refusal."""
+    with db.engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1")).all() for t in tables}
 
 
 def small_org(db) -> dict:
@@ -76,8 +84,28 @@ def small_org(db) -> dict:
         ("ent_head", "enterprise_department_head", "SUB", None),
         ("competent", "competent_department_head", None, None),
         ("author", "info_officer", "OFFICE", None),
+        # The drafting role (PUB-2, each pack's author_role) for the group's and the subsidiary's accounts;
+        # the supervising leader also drafts for the group, so self-approval can be tried; the office's
+        # info officer also drafts for the group's Weibo (a matrix release over both).
+        ("author", "info_officer", None, "WB-GROUP"),
+        ("author2", "info_officer", "G", None),
+        ("author2", "info_officer", "SUB", None),
+        ("leader", "info_officer", "G", None),
     ]
     for index, (person_id, role, unit, account) in enumerate(roles):
         insert(db, "role_assignments", assignment_id=f"RA{index}", person_id=person_id, role=role, unit_id=unit,
                account_id=account, valid_from_on=date(2024, 1, 1))
     return {"people": people, "accounts": accounts}
+
+
+def table_snapshot(db) -> dict[str, str]:
+    """Every table's rows, hashed in a stable order: equal snapshots mean nothing was written (or half-written)."""
+    import hashlib
+
+    snapshot = {}
+    with db.engine.connect() as conn:
+        for table in sorted(sa.inspect(conn).get_table_names()):
+            rows = conn.execute(sa.text(f'SELECT * FROM "{table}"')).fetchall()  # test helper: table names from the catalog
+            digest = hashlib.sha256("\n".join(sorted(repr(tuple(row)) for row in rows)).encode("utf-8"))
+            snapshot[table] = f"{len(rows)}:{digest.hexdigest()[:16]}"
+    return snapshot

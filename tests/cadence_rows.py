@@ -6,13 +6,13 @@ Only test code builds SQL here (sqlalchemy ``text``); the product reads these ro
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from herald.timeutil import SHANGHAI
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 GROUP, ADMIN, HOST = "u-group", "u-admin", "u-host"
 
 
@@ -64,7 +64,7 @@ class Rows:
         self.insert("published_items", item_id=item_id, post_id=None, account_id=account_id, platform=platform,
                     origin=origin, platform_item_id=platform_item_id or f"pi-{item_id}",
                     platform_publish_id=platform_publish_id, operator_id=operator_id, is_mass_send=is_mass_send,
-                    published_at=published_at.astimezone(timezone.utc), platform_status=status)
+                    published_at=published_at.astimezone(UTC), platform_status=status)
         return item_id
 
     def weekly_items(self, account_id: str, first_monday: date, weeks: int, *, skip: set[date] = frozenset()) -> None:
@@ -78,14 +78,14 @@ class Rows:
     def state_change(self, account_id: str, new_state: str, occurred_at: datetime) -> str:
         event_id = self.next_id("ev")
         self.insert("account_events", event_id=event_id, account_id=account_id, kind="state_change",
-                    new_state=new_state, occurred_at=occurred_at.astimezone(timezone.utc))
+                    new_state=new_state, occurred_at=occurred_at.astimezone(UTC))
         return event_id
 
     def change(self, account_id: str, step: str, occurred_at: datetime, filed_at: datetime | None) -> str:
         event_id = self.next_id("ev")
         self.insert("account_events", event_id=event_id, account_id=account_id, kind="change_filed", step=step,
-                    occurred_at=occurred_at.astimezone(timezone.utc),
-                    filed_at=filed_at and filed_at.astimezone(timezone.utc))
+                    occurred_at=occurred_at.astimezone(UTC),
+                    filed_at=filed_at and filed_at.astimezone(UTC))
         return event_id
 
     def operator(self, person_id: str, account_id: str, valid_from_on: date, valid_to_on: date | None = None) -> None:
@@ -100,6 +100,6 @@ class Rows:
              state: str = "published", title: str = "测试稿件") -> str:
         post_id = self.next_id("post")
         self.insert("posts", post_id=post_id, account_id=account_id, author_id="p-author", title=title, body="正文",
-                    publish_at=publish_at.astimezone(timezone.utc), urgency=urgency, content_hash="h", state=state,
-                    requested_at=requested_at.astimezone(timezone.utc), updated_at=requested_at.astimezone(timezone.utc))
+                    publish_at=publish_at.astimezone(UTC), urgency=urgency, content_hash="h", state=state,
+                    requested_at=requested_at.astimezone(UTC), updated_at=requested_at.astimezone(UTC))
         return post_id

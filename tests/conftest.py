@@ -28,6 +28,9 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{TEST_AIRFLOW_HO
 os.environ.pop("AIRFLOW_CONN_HERALD_DB", None)
 TEST_AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
 
+# The tests are tooling: they build demo worlds and clear them with the tooling's own SQL (dev/sql/).
+import herald_dev  # noqa: E402,F401
+
 PG_ADMIN_URL = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The run tag carries the pid so a later session drops only databases whose run has died,
 # never those of a test run still going on beside it.
@@ -156,7 +159,7 @@ def demo_world_file(tmp_path_factory):
 
     from herald.db import Database
     from herald.migrate import migrate
-    from herald.world import build_world
+    from herald_dev.world import build_world
 
     path = tmp_path_factory.mktemp("demo-world") / "herald.db"
     db = Database(f"sqlite:///{path}")
@@ -178,3 +181,40 @@ def demo_world(demo_world_file, tmp_path):
     db = Database(f"sqlite:///{copy}")
     yield db
     db.dispose()
+
+
+class _User:
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_name(self) -> str:
+        return self.name
+
+    def get_id(self) -> str:
+        return self.name
+
+
+@pytest.fixture
+def api(pg_db, pg_url, monkeypatch):
+    """Herald's HTTP door in process on the small organisation; ``api(login)`` is a client signed in as ``login``."""
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
+
+    from builders import small_org
+    from herald_airflow import api as herald_api
+    from herald_airflow import api_common
+
+    small_org(pg_db)
+    monkeypatch.setenv("AIRFLOW_CONN_HERALD_DB", pg_url)
+    api_common.forget_database()
+    current = {"login": None}
+    herald_api.app.dependency_overrides[get_user] = lambda: _User(current["login"])
+    client = TestClient(herald_api.app, raise_server_exceptions=False)
+
+    def as_user(login: str) -> TestClient:
+        current["login"] = login
+        return client
+
+    yield as_user
+    herald_api.app.dependency_overrides.clear()
+    api_common.forget_database()

@@ -99,7 +99,7 @@ def running_dispatch(name: str, *, dag_ids: tuple[str, ...] = ("herald_dispatch"
     fake's address is known.
     """
     from herald.db import Database
-    from herald.fakeplatforms import FakeConfig, FakePlatforms
+    from herald_dev.fakeplatforms import FakeConfig, FakePlatforms
     from stack import native_stack
     from test_dispatch_world import dispatch_org, fake_accounts
 

@@ -222,10 +222,13 @@ def native_environment(
     env = {}
     for key, raw in common_environment(compose).items():
         value = interpolate(raw, variables)
-        if value.startswith("{"):  # an Airflow connection in JSON: its extra's URLs name services too
+        if value.startswith("{"):  # an Airflow connection in JSON: its host and extra's URLs name services too
             connection = json.loads(value)
-            extra = connection.get("extra") or {}
-            connection["extra"] = {k: local(v) if isinstance(v, str) else v for k, v in extra.items()}
+            if isinstance(connection.get("host"), str):
+                connection["host"] = local(connection["host"])
+            if "extra" in connection:
+                extra = connection.get("extra") or {}
+                connection["extra"] = {k: local(v) if isinstance(v, str) else v for k, v in extra.items()}
             value = json.dumps(connection)
         value = path_pattern.sub(lambda m: str(host_paths[m.group(0)]), local(value))
         env[key] = value
@@ -454,10 +457,14 @@ class NativeStack:
                 raise StackError(f"init step {' '.join(argv)!r} exited {completed.returncode}:\n{_tail(log)}")
 
     def write_passwords(self) -> None:
-        """Known passwords for every SimpleAuthManager user, so tests can log in."""
+        """Known passwords for every SimpleAuthManager user, so tests can log in.
+
+        Passwords the init steps wrote (the router's service user, from its connection) are kept.
+        """
         users = [item.split(":")[0] for item in self.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
-        self.passwords = {user: secrets.token_urlsafe(12) for user in users}
         path = Path(self.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+        written = json.loads(path.read_text(encoding="utf-8") or "{}") if path.exists() else {}
+        self.passwords = {user: written.get(user) or secrets.token_urlsafe(12) for user in users}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.passwords), encoding="utf-8")
 

@@ -1,4 +1,4 @@
-"""Approval steps as Airflow human-in-the-loop tasks (issue 3 item 5), without Airflow running.
+"""Approval steps as Airflow human-in-the-loop tasks (PUB-2), without Airflow running.
 
 The operator's methods are called with a small fake context; ``HITLOperator.execute`` (which
 writes the request through the task supervisor and parks the task) is replaced by a recorder.
@@ -8,7 +8,7 @@ tests/test_approval_hitl_stack.py.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ from herald.posts.queue import queue_post
 
 pytestmark = pytest.mark.integrity  # imports Airflow
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 PUBLISH = NOW + timedelta(days=8)
 
 
@@ -36,7 +36,7 @@ def _category() -> str:
     return next(iter(load_policy("000").content.categories))  # WB-GROUP and WB-SUB are under policy 000
 
 
-def _queue(db, *, account="WB-GROUP", author="author2", body="集团年度工作会议今日召开", title="集团年度工作会议",
+def _queue(db, *, account="WB-GROUP", author="author2", body="集团年度工作会议今日召开 https://example.com/m", title="集团年度工作会议",
            publish_at=PUBLISH) -> str:
     request = PostRequest.from_mapping({"account_id": account, "author_id": author, "title": title, "body": body,
                                         "category": _category(), "source": "集团行政中心",
@@ -83,7 +83,7 @@ def parked(monkeypatch):
 
 
 def test_the_run_id_names_post_version_and_step_and_parses_back():
-    from herald_airflow.approval_operator import AskedStep
+    from herald.posts.approval_requests import AskedStep
 
     step = AskedStep("P-00000000000000000001-abcdef12", "ab" * 32, 2)
     assert step.run_id == "approval__P-00000000000000000001-abcdef12__abababababab__2"
@@ -99,7 +99,7 @@ def test_the_run_id_names_post_version_and_step_and_parses_back():
 
 
 def test_the_request_names_account_step_role_publish_time_hash_and_screening_hits(org, parked):
-    body = "本季度内部经济技术指标暂不公开，请勿外传。绝密"[-20:]
+    body = "本季度内部经济技术指标暂不公开，请勿外传。绝密"[-20:] + " https://example.com/q1"
     post_id = _queue(org, body=body, title=None)
     content_hash = post_status(org, post_id)["content_hash"]
     decide(org, post_id=post_id, approver_id="competent", decision="approved", content_hash=content_hash, via="cli",
@@ -137,7 +137,7 @@ def test_timeout_is_cut_at_the_publish_time_and_the_author_is_never_assigned(org
 
 
 def test_body_excerpt_strips_markup_and_is_short():
-    from herald_airflow.approval_operator import EXCERPT_CHARS, _excerpt
+    from herald.posts.approval_requests import EXCERPT_CHARS, _excerpt
 
     assert _excerpt("<p>公司开放日</p>\n<p>欢迎参观</p>") == "公司开放日 欢迎参观"
     long = _excerpt("字" * 500)
@@ -164,7 +164,7 @@ def test_a_step_decided_edited_expired_or_due_is_skipped_not_asked(org, parked):
 
     edited = _queue(org)
     params = _params(org, edited)
-    edit_post(org, edited, editor_id="author2", changes={"body": "集团年度工作会议改期举行"}, now=NOW)
+    edit_post(org, edited, editor_id="author2", changes={"body": "集团年度工作会议改期举行 https://example.com/meeting"}, now=NOW)
     assert "内容已修改" in _skipped(org, params)
 
     expired = _queue(org)
@@ -248,7 +248,7 @@ def test_refused_answers_and_timeouts_fail_the_task_without_writing(org):
 
 
 def test_pending_steps_are_each_posts_next_step_for_its_current_version(org):
-    from herald_airflow.approval_operator import AskedStep, pending_steps
+    from herald.posts.approval_requests import AskedStep, pending_steps
 
     first = _queue(org, account="WB-SUB", publish_at=PUBLISH + timedelta(days=1))
     first_hash = post_status(org, first)["content_hash"]
@@ -265,7 +265,7 @@ def test_pending_steps_are_each_posts_next_step_for_its_current_version(org):
                           AskedStep(due, post_status(org, due)["content_hash"], 1)}
     assert {s.post_id for s in pending_steps(org, PUBLISH)} == {first, second}  # due: not asked any more
 
-    edit_post(org, first, editor_id="author2", changes={"body": "集团年度工作会议改为线上举行"}, now=NOW)
+    edit_post(org, first, editor_id="author2", changes={"body": "集团年度工作会议改为线上举行 https://example.com/meeting"}, now=NOW)
     new_hash = post_status(org, first)["content_hash"]
     assert AskedStep(first, new_hash, 1) in pending_steps(org, NOW)  # an edit restarts the chain
 
@@ -287,7 +287,7 @@ class FakeAirflowApi:
 
 
 def test_sync_closes_only_requests_whose_step_was_decided_elsewhere(org):
-    from herald_airflow.approval_operator import AskedStep, close_requests_decided_elsewhere
+    from herald.posts.approval_requests import AskedStep, close_requests_decided_elsewhere
 
     decided_by_cli = _queue(org)
     still_open = _queue(org)

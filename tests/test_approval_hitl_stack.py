@@ -1,16 +1,20 @@
-"""End to end on a native Airflow stack (tests/stack.py): both doors, one record (issue 3 item 5).
+"""End to end on a native Airflow stack (tests/stack.py): both doors, one record (PUB-2).
 
 1. A post on a 000 group account (one step: the supervising leader) is routed by
    ``herald_approval_router`` to a human-in-the-loop task assigned to the leader's Airflow user;
    answering it through the REST API as that user approves the post with ``via='hitl'``.
 2. A second post is decided through the CLI while its request is open; the router's next pass
    closes the request (the task is skipped with a note) and Airflow stops asking.
+
+The router's REST user (``herald-router``) and its ``herald_airflow_api`` connection are the ones the
+compose recipe provisions (airflow-init's service_user step): the test adds only the approver.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +23,7 @@ from builders import small_org
 pytestmark = [pytest.mark.slow, pytest.mark.dagrun, pytest.mark.pg]
 
 ROUTER = "herald_approval_router"
-ROUTER_USER, APPROVER = "herald.router", "wu.zhuguan"  # wu.zhuguan is 吴主管, the supervising leader
+ROUTER_USER, APPROVER = "herald-router", "wu.zhuguan"  # wu.zhuguan is 吴主管, the supervising leader
 WAIT = 480  # seconds; two slow cores run the whole stack
 
 
@@ -29,9 +33,9 @@ def _queue(db, title: str) -> tuple[str, str]:
     from herald.posts.model import PostRequest
     from herald.posts.queue import queue_post
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     request = PostRequest.from_mapping({
-        "account_id": "WB-GROUP", "author_id": "author2", "title": title, "body": f"{title}，欢迎关注。",
+        "account_id": "WB-GROUP", "author_id": "author2", "title": title, "body": f"{title}，欢迎关注。 https://example.com/news",
         "category": next(iter(load_policy("000").content.categories)), "source": "集团行政中心",
         "publish_at": (now + timedelta(days=9)).isoformat()})
     post_id = queue_post(db, request, now=now)
@@ -45,8 +49,9 @@ def _route(client) -> None:
 
 
 def _wait_for_open_request(stack, api, run_id: str) -> dict:
+    from herald.posts.approval_requests import APPROVAL_DAG_ID
     from herald_airflow.airflow_api import AirflowApiError
-    from herald_airflow.approval_operator import APPROVAL_DAG_ID, APPROVAL_TASK_ID
+    from herald_airflow.approval_operator import APPROVAL_TASK_ID
 
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
@@ -64,23 +69,22 @@ def _wait_for_open_request(stack, api, run_id: str) -> dict:
 
 def test_approval_through_airflow_and_a_request_closed_after_the_cli_decided(pg_db, pg_url):
     from herald.__main__ import main as herald_cli
+    from herald.posts.approval_requests import APPROVAL_DAG_ID, AskedStep
     from herald.posts.lifecycle import post_status
     from herald_airflow.airflow_api import AirflowApi, AirflowApiError
-    from herald_airflow.approval_operator import APPROVAL_DAG_ID, APPROVAL_TASK_ID, AskedStep
-    from stack import native_stack
+    from herald_airflow.approval_operator import APPROVAL_TASK_ID
+    from stack import common_environment, load_compose, native_stack
 
     small_org(pg_db)
     first, first_hash = _queue(pg_db, "集团年度工作会议召开")
-    overrides = {
-        "AIRFLOW_CONN_HERALD_DB": pg_url,
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"admin:admin,{ROUTER_USER}:user,{APPROVER}:user",
-    }
+    users = common_environment(load_compose())["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]
+    overrides = {"AIRFLOW_CONN_HERALD_DB": pg_url, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{users},{APPROVER}:user"}
     with native_stack("approval", overrides=overrides) as stack:
         admin = stack.client("admin")
-        # The router's REST credentials (a connection, as in production: a user with the `user` role).
-        admin.request("POST", "/connections", json={
-            "connection_id": "herald_airflow_api", "conn_type": "http", "host": stack.api_url,
-            "login": ROUTER_USER, "password": stack.passwords[ROUTER_USER]})
+        # The router's REST credentials come from the recipe: its connection and the user init gave its password.
+        connection = json.loads(stack.env["AIRFLOW_CONN_HERALD_AIRFLOW_API"])
+        assert (connection["login"], connection["host"]) == (ROUTER_USER, stack.api_url)
+        assert stack.passwords[ROUTER_USER] == connection["password"]
         assert admin.wait_for_dag(ROUTER, timeout=WAIT)["is_paused"] is False
         assert admin.wait_for_dag(APPROVAL_DAG_ID, timeout=WAIT)["is_paused"] is False
 
@@ -108,8 +112,8 @@ def test_approval_through_airflow_and_a_request_closed_after_the_cli_decided(pg_
         _route(admin)
         second_run = AskedStep(second, second_hash, 1).run_id
         _wait_for_open_request(stack, approver, second_run)
-        assert herald_cli(["--db", pg_url, "post", "approve", second, "--as", "leader",
-                           "--content-hash", second_hash]) == 0
+        assert herald_cli(["--db", pg_url, "post", "approve", second, "--admin-override", "--override-reason",
+                           "测试：命令行直接审批", "--as-person", "leader", "--content-hash", second_hash]) == 0
         _route(admin)
         task = router_user.task_instance(APPROVAL_DAG_ID, second_run, APPROVAL_TASK_ID)
         assert task["state"] == "skipped"

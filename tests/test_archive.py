@@ -1,4 +1,4 @@
-"""Archive (issue 5, PUB-4): bundles, write-once, crash and outage recovery, tamper detection, the chain.
+"""Archive (PUB-4): bundles, write-once, crash and outage recovery, tamper detection, the chain.
 
 Every test runs on PostgreSQL; the store is a local folder and an S3-compatible server (moto,
 started by the test session on 127.0.0.1), except where a test is about one of them.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from archive_helpers import DAY1, CrashingStore, FlakyStore, publish, world
 
+from archive_helpers import DAY1, CrashingStore, FlakyStore, publish, world
 from herald.archive.archiver import archive_published, item_ids_from_events, status_note_key
 from herald.archive.bundle import MARKER, parse_bag_info, parse_manifest, sha256
 from herald.archive.chain import GENESIS, parse_index

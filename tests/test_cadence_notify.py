@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import email
-import hashlib
-import hmac
 import json
 import socket
 import threading
 import urllib.parse
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,7 +42,7 @@ def test_thursday_reminders_for_accounts_with_nothing_published_or_scheduled(any
         assert due_reminders(tx, sh(2025, 3, 12, 7), load_policy) == []  # Wednesday: no warning day
     assert [r.account_id for r in reminders] == ["banned-only", "idle", "next-week"]
     assert reminders[0].week == "2025-W11" and reminders[0].deadline_on == "2025-03-16"
-    assert "2025-03-16(周日)前完成发布" in reminders[0].text
+    assert "2025-03-16（周日）前完成发布" in reminders[0].text and "本周（2025年第11周）" in reminders[0].text
 
 
 def _routing(rows: Rows) -> None:
@@ -65,9 +62,9 @@ def test_digests_go_to_the_host_unit_and_its_competent_department(pg_db):
     assert [(d.audience, d.unit_id, [r.person_id for r in d.recipients]) for d in digests] == [
         ("competent_department", ADMIN, ["p-admin"]), ("host_unit", HOST, ["p-head"])]
     text = digests[1].markdown()
-    assert "未按周更新(PUB-5)1项" in text and "品牌部微博" in text and "2025-W10" in text
-    assert "本周更新提醒(PUB-5)1个账号" in text
-    assert digests[0].subject.startswith("【新媒体巡检】集团行政中心:1项待处理问题、1个账号本周待更新")
+    assert "未按周更新（PUB-5）1项" in text and "品牌部微博" in text and "2025年第10周" in text and "2025-W10" not in text
+    assert "本周更新提醒（PUB-5）1个账号" in text
+    assert digests[0].subject.startswith("【新媒体巡检】集团行政中心：1项待处理问题、1个账号本周待更新")
 
 
 def test_notify_job_records_digests_in_the_ledger(pg_db):
@@ -92,7 +89,7 @@ class _Robot(BaseHTTPRequestHandler):
     received: list = []
     answer = {"errcode": 0, "errmsg": "ok"}
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((self.path, json.loads(body)))
         payload = json.dumps(type(self).answer).encode()
@@ -118,12 +115,16 @@ def robot():
     server.server_close()
 
 
-def test_dingtalk_signature_follows_its_documented_recipe():
-    secret, timestamp = "SECexample", 1700000000000
-    expected = base64.b64encode(hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest())
-    assert urllib.parse.unquote_plus(notify.dingtalk_sign(secret, timestamp)) == expected.decode()
-    url = notify.dingtalk_url(notify.RobotTarget("https://oapi.dingtalk.com/robot/send?access_token=t", secret), timestamp)
-    assert url.startswith("https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1700000000000&sign=")
+def test_dingtalk_signature_matches_the_reference_vector():
+    # printf '1700000000000\nSECexample' | openssl dgst -sha256 -hmac SECexample -binary | base64, URL-encoded
+    # by hand; more vectors, checked against the fake robot too, in test_reference_vectors.py.
+    assert notify.dingtalk_sign("SECexample", 1700000000000) == "uroalHrWHORz59talE1o26b8HuX2kOp8WlAN91F9Pj0%3D"
+    url = notify.dingtalk_url(notify.RobotTarget("https://oapi.dingtalk.com/robot/send?access_token=t", "SECexample"),
+                              1700000000000)
+    assert url == ("https://oapi.dingtalk.com/robot/send?access_token=t&timestamp=1700000000000"
+                   "&sign=uroalHrWHORz59talE1o26b8HuX2kOp8WlAN91F9Pj0%3D")
+    assert notify.dingtalk_url(notify.RobotTarget("https://oapi.dingtalk.com/robot/send?access_token=t"),
+                               1700000000000) == "https://oapi.dingtalk.com/robot/send?access_token=t"
 
 
 def test_wecom_and_dingtalk_robots_receive_markdown_digests(robot):
@@ -136,7 +137,8 @@ def test_wecom_and_dingtalk_robots_receive_markdown_digests(robot):
     assert "本周更新提醒" in wecom["markdown"]["content"]
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(ding_path).query)
     assert query["timestamp"] == ["1700000000000"]
-    assert query["sign"] == [urllib.parse.unquote_plus(notify.dingtalk_sign("SECs", 1700000000000))]
+    # printf '1700000000000\nSECs' | openssl dgst -sha256 -hmac SECs -binary | base64 ("+" and "/": URL-encoded)
+    assert query["sign"] == ["QctQ8LsgUStgrOAjr2NlM5V69/qUDsUkrO+77Q7gCv8="]
     assert ding["markdown"]["title"] == digest.subject
 
 
@@ -167,7 +169,7 @@ def test_email_goes_through_the_airflow_smtp_provider(monkeypatch):
         def __init__(self):
             self.messages = []
 
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        async def handle_DATA(self, server, session, envelope):
             self.messages.append((envelope.rcpt_tos, envelope.content))
             return "250 OK"
 
@@ -186,7 +188,7 @@ def test_email_goes_through_the_airflow_smtp_provider(monkeypatch):
     (recipients, content), = inbox.messages
     assert recipients == ["head@example.cn"]
     message = email.message_from_bytes(content)
-    assert str(make_header(decode_header(message["Subject"]))).startswith("【新媒体巡检】品牌部:1项待处理问题")
+    assert str(make_header(decode_header(message["Subject"]))).startswith("【新媒体巡检】品牌部：1项待处理问题")
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert "账号测试微博在2025-W10未更新" in html
 
@@ -209,7 +211,7 @@ def test_authorisations_about_to_lapse_are_announced_without_reading_the_token(a
     rows.execute("UPDATE accounts SET platform_account_id = 'uid-1' WHERE account_id = 'wb'")
     rows.account("wx", date(2025, 1, 6), platform="wechat")
     rows.execute("UPDATE accounts SET platform_account_id = 'appid-1' WHERE account_id = 'wx'")
-    soon = datetime(2025, 3, 18, tzinfo=timezone.utc)
+    soon = datetime(2025, 3, 18, tzinfo=UTC)
     for platform, key in (("weibo", "uid-1"), ("wechat", "appid-1")):  # WeChat refreshes its own token
         rows.insert("platform_tokens", platform=platform, account_key=key, access_token="secret-value", expires_at=soon)
     with any_db.transaction() as tx:
@@ -221,7 +223,7 @@ def test_authorisations_about_to_lapse_are_announced_without_reading_the_token(a
 
 
 def test_the_local_inbox_of_make_up_keeps_what_every_channel_sends(tmp_path, monkeypatch):
-    from herald.fakeplatforms.inbox import LocalInbox
+    from herald_dev.fakeplatforms.inbox import LocalInbox
 
     inbox = LocalInbox.start(tmp_path / "inbox", dingtalk_secret="SEC-local")
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from cadence_rows import Rows, sh
 from herald.cadence.scan import scan_weekly
@@ -21,7 +21,7 @@ from herald.ledger import TaskRun
 from herald.policy import load_policy
 
 AS_OF = sh(2025, 6, 2, 9)
-NOW = datetime(2025, 6, 2, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 1, tzinfo=UTC)
 
 
 def window(first: str, last: str) -> ScanWindow:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import chinese_calendar
 
@@ -12,7 +12,7 @@ from herald.cadence.scan import scan_standing
 from herald.cadence.window import ScanWindow, week_of_label
 from herald.ledger import TaskRun
 
-NOW = datetime(2025, 12, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 12, 1, tzinfo=UTC)
 
 
 def scan(db, first: str, last: str, as_of=sh(2025, 12, 1, 9)):

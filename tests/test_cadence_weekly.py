@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from herald.policy import load_policy
 from herald.timeutil import SHANGHAI
 
 AS_OF = sh(2025, 7, 1, 9)
-NOW = datetime(2025, 7, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 7, 1, 1, tzinfo=UTC)
 
 
 def scan(db, first: str, last: str, *, as_of=AS_OF, now=NOW, policy_for=load_policy, refresh=True):
@@ -36,7 +36,7 @@ def test_week_labels_and_indices_agree_with_iso_weeks():
     assert week_label(week_of_day(date(2025, 12, 29))) == "2026-W01"
     assert week_label(week_of_day(date(2021, 1, 3))) == "2020-W53"
     assert week_of_label("2026-W53") == week_of_day(date(2026, 12, 28))
-    assert week_of_instant(datetime(2025, 12, 28, 17, 30, tzinfo=timezone.utc)) == week_of_label("2026-W01")
+    assert week_of_instant(datetime(2025, 12, 28, 17, 30, tzinfo=UTC)) == week_of_label("2026-W01")
     with pytest.raises(ValueError, match="not an ISO week"):
         week_of_label("2025-W54")
 
@@ -115,8 +115,8 @@ def test_weeks_are_shanghai_weeks(any_db):
     rows = Rows(any_db)
     rows.account("a", date(2025, 1, 6))
     rows.item("a", sh(2025, 3, 9, 23, 59, 59))  # Sunday 23:59:59 in Shanghai: W10
-    rows.item("a", datetime(2025, 3, 16, 16, 30, tzinfo=timezone.utc))  # Monday 00:30 in Shanghai: W12, not W11
-    rows.item("a", datetime(2025, 12, 28, 17, 30, tzinfo=timezone.utc))  # 2026-W01 in Shanghai, W52 in UTC
+    rows.item("a", datetime(2025, 3, 16, 16, 30, tzinfo=UTC))  # Monday 00:30 in Shanghai: W12, not W11
+    rows.item("a", datetime(2025, 12, 28, 17, 30, tzinfo=UTC))  # 2026-W01 in Shanghai, W52 in UTC
     scan(any_db, "2025-W10", "2025-W12", as_of=sh(2026, 1, 20))
     assert lapses(any_db) == {("a", "2025-W11")}
     scan(any_db, "2025-W52", "2026-W01", as_of=sh(2026, 1, 20))
@@ -152,7 +152,7 @@ def test_a_scheduled_window_covers_the_rescan_weeks():
     start = sh(2025, 3, 18, 7)  # Tuesday of W12, 07:00
     window = ScanWindow.for_interval(start, start + timedelta(days=1), rescan_weeks=4)
     assert (window.first_label, window.last_label) == ("2025-W08", "2025-W11")
-    assert window.start_at == datetime(2025, 2, 16, 16, tzinfo=timezone.utc)  # Monday 00:00 in Shanghai
+    assert window.start_at == datetime(2025, 2, 16, 16, tzinfo=UTC)  # Monday 00:00 in Shanghai
     year = ScanWindow.for_audit_year(2026, as_of=sh(2027, 2, 1))
     assert (year.first_label, year.last_label) == ("2026-W01", "2026-W53")
     assert year.first_day == date(2025, 12, 29)
@@ -165,12 +165,12 @@ def test_late_logs_are_counted_by_the_rescan_and_the_finding_resolves(any_db):
     first_run = sh(2025, 3, 25, 7)  # Tuesday of W13: judges W08..W12
     window = ScanWindow.for_interval(first_run, first_run + timedelta(days=1), rescan_weeks=4)
     run = TaskRun(dag_id="t", run_id="r1", task_id="weekly")
-    scan_weekly(any_db, run, window, now=first_run.astimezone(timezone.utc))
+    scan_weekly(any_db, run, window, now=first_run.astimezone(UTC))
     assert ("a", "2025-W12") in lapses(any_db)
     rows.item("a", sh(2025, 3, 19))  # the W12 item's log arrives a week late
     later = first_run + timedelta(days=7)
     window = ScanWindow.for_interval(later, later + timedelta(days=1), rescan_weeks=4)
-    scan_weekly(any_db, TaskRun(dag_id="t", run_id="r2", task_id="weekly"), window, now=later.astimezone(timezone.utc))
+    scan_weekly(any_db, TaskRun(dag_id="t", run_id="r2", task_id="weekly"), window, now=later.astimezone(UTC))
     assert ("a", "2025-W12") in lapses(any_db, "resolved")
     assert ("a", "2025-W12") not in lapses(any_db)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ CADENCE_RULES = (weekly.RULE_ID, *standing.DAY_RULES, *standing.WEEK_RULES)
 
 @pytest.mark.slow
 def test_the_demo_world_ground_truth_is_found_exactly(pg_db):
-    from herald.world import build_world
+    from herald_dev.world import build_world
 
     as_of_day = date(2026, 11, 21)
     summary = build_world(pg_db, as_of=as_of_day)
@@ -49,7 +49,7 @@ def _rows(db) -> list[tuple]:
 
 def test_the_staged_writer_leaves_the_same_rows_on_both_engines(pg_db, sqlite_db):
     scope = Scope(("PUB-5",), "2025-W10", "2025-W10")
-    t0 = datetime(2025, 3, 17, tzinfo=timezone.utc)
+    t0 = datetime(2025, 3, 17, tzinfo=UTC)
     results = []
     for db in (pg_db, sqlite_db):
         with db.transaction() as tx:

@@ -21,9 +21,9 @@ from stack import (
     AIRFLOW_SERVICES,
     COMPOSE_FILE,
     ENV_EXAMPLE,
-    Endpoint,
     INIT_SERVICE,
     REPO,
+    Endpoint,
     StackError,
     common_environment,
     init_steps,
@@ -55,7 +55,10 @@ HERALD_RELIED_NAMES = {
 # Native-only names, each with the reason the containers do without it.
 NATIVE_ONLY = {
     "AIRFLOW_HOME": "the image sets AIRFLOW_HOME=/opt/airflow",
+    "AIRFLOW__API__HOST": "a container listens on its own network; compose publishes the port on 127.0.0.1 only",
 }
+# Sized for a small machine in both setups (make up on two cores; the compose stack as shipped).
+SIZING_NAMES = ("AIRFLOW__CORE__PARALLELISM", "AIRFLOW__API__WORKERS", "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES")
 # Environment a single service may add to the common block.
 SERVICE_EXTRA_ENV = {"airflow-worker": {"DUMB_INIT_SETSID"}}
 
@@ -80,7 +83,7 @@ def _airflow_services(compose: dict) -> dict[str, dict]:
 
 def test_every_required_service_is_present(compose):
     assert REQUIRED_SERVICES <= set(compose["services"])
-    assert {"minio", "minio-init"} <= set(compose["services"]), "the archive's S3-compatible store (issue 5)"
+    assert {"minio", "minio-init"} <= set(compose["services"]), "the archive's S3-compatible store (PUB-4)"
     assert compose["services"]["flower"]["profiles"] == ["flower"], "flower only on demand"
 
 
@@ -121,6 +124,26 @@ def test_simple_auth_manager_users_are_in_the_accepted_format(compose):
     assert any(password_file.startswith(target + "/") for target in volume_mounts(compose)), (
         "generated passwords must survive a container restart: keep the file on a volume"
     )
+
+
+def test_the_approval_router_has_its_service_user_and_connection(compose):
+    """herald_approval_router calls the REST API as the herald_airflow_api connection's user: it must exist."""
+    from herald_airflow.service_user import ROLES_THAT_EDIT, configured_users
+
+    env = common_environment(compose)
+    connection = json.loads(env["AIRFLOW_CONN_HERALD_AIRFLOW_API"])
+    assert connection["host"] == "http://airflow-apiserver:8080"
+    assert re.fullmatch(r"\$\{HERALD_ROUTER_PASSWORD:\?[^}]*\}", connection["password"]), "a secret from .env"
+    assert configured_users(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"])[connection["login"]] in ROLES_THAT_EDIT
+    steps = init_steps(compose)
+    assert steps.index(["python", "-m", "herald_airflow.service_user"]) > steps.index(["airflow", "db", "migrate"])
+    script = compose["services"][INIT_SERVICE]["command"][-1]
+    assert script.rstrip().endswith('chown -R "${AIRFLOW_UID:-50000}:0" /opt/airflow/auth'), (
+        "the passwords file init writes as root must belong to the services' user")
+
+
+def test_the_api_is_published_on_loopback_only(compose):
+    assert compose["services"]["airflow-apiserver"]["ports"] == ["127.0.0.1:8080:8080"]
 
 
 def test_jwt_secret_and_fernet_key_come_from_env_and_are_shared(compose):
@@ -171,7 +194,7 @@ def test_init_refuses_placeholder_secrets(compose):
 
 def test_the_env_file_make_generates_satisfies_compose(tmp_path, compose_text):
     """`make` writes .env for the native setup; compose reads the same file, so it must be enough."""
-    from herald_airflow.local_env import ensure_env_file
+    from herald_dev.local_env import ensure_env_file
 
     target = tmp_path / ".env"
     ensure_env_file(target)
@@ -257,8 +280,10 @@ def test_paths_agree_with_the_native_setup(compose):
     pattern = re.compile("|".join(re.escape(t) for t in sorted(host_of, key=len, reverse=True)))
     for name in ("PYTHONPATH", "HERALD_SETTINGS_FILE", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER"):
         assert pattern.sub(lambda m: host_of[m.group(0)], env[name]) == native[name], name
-    for name in ("AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW__CORE__DEFAULT_TIMEZONE"):
+    for name in ("AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW__CORE__DEFAULT_TIMEZONE",
+                 *SIZING_NAMES):
         assert env[name] == native[name], name
+    assert native["AIRFLOW__API__HOST"] == "127.0.0.1", "make up listens on this machine only"
 
 
 def test_the_whole_common_environment_has_a_native_counterpart(compose, tmp_path):
@@ -273,6 +298,7 @@ def test_the_whole_common_environment_has_a_native_counterpart(compose, tmp_path
     env = native_environment(compose, variables, endpoints, tmp_path)
     archive = json.loads(env["AIRFLOW_CONN_HERALD_ARCHIVE"])
     assert archive["extra"]["endpoint_url"] == "http://127.0.0.1:19000" and archive["conn_type"] == "aws"
+    assert json.loads(env["AIRFLOW_CONN_HERALD_AIRFLOW_API"])["host"] == "http://127.0.0.1:18080"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://postgres@127.0.0.1:5432/meta"
     assert env["AIRFLOW_CONN_HERALD_DB"] == "postgresql://postgres@127.0.0.1:5432/data"
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:@127.0.0.1:6379/7"
@@ -324,3 +350,21 @@ def test_postgres_init_script_creates_heralds_role_and_database():
 
                 cursor.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
         admin.close()
+
+
+def test_init_gives_the_router_the_password_of_its_connection(tmp_path):
+    """airflow-init's service_user step: the connection's password lands in SimpleAuthManager's file."""
+    from herald_airflow.service_user import ServiceUserError, provision
+
+    path = tmp_path / "auth" / "passwords.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"admin": "kept"}))
+    connection = json.dumps({"conn_type": "http", "host": "http://api:8080", "login": "herald-router", "password": "s3"})
+    assert provision(path, "admin:admin,herald-router:user", connection) == "herald-router"
+    assert json.loads(path.read_text()) == {"admin": "kept", "herald-router": "s3"}
+    assert provision(path, "admin:admin,herald-router:user", "http://herald-router:n%2Fw@api:8080") == "herald-router"
+    assert json.loads(path.read_text())["herald-router"] == "n/w"
+    with pytest.raises(ServiceUserError, match="role user, op or admin"):
+        provision(path, "admin:admin,herald-router:viewer", connection)
+    with pytest.raises(ServiceUserError, match="login and password"):
+        provision(path, "admin:admin", json.dumps({"conn_type": "http", "host": "http://api:8080"}))

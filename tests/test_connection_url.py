@@ -15,6 +15,12 @@ def test_airflow_json_and_uri_forms():
     assert url_from_airflow_env("postgres://u@h/herald") == "postgresql://u@h:5432/herald"
 
 
+def test_herald_db_connection_type_from_airflow_form_is_a_postgres_database():
+    """The connection type Herald registers in Airflow's form (herald_db) reads as PostgreSQL, JSON form included."""
+    assert url_from_fields("herald_db", "db", "herald", "pw", None, "herald") == "postgresql://herald:pw@db:5432/herald"
+    assert url_from_airflow_env('{"conn_type": "herald_db", "host": "db", "login": "u"}') == "postgresql://u@db:5432/herald"
+
+
 def test_unsupported_type_and_missing_configuration_are_named(monkeypatch):
     with pytest.raises(HeraldError, match="herald_db: connection type 'mysql'"):
         url_from_fields("mysql", "h")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -203,8 +203,8 @@ def test_second_mass_send_on_the_same_shanghai_day_is_refused():
 
 def test_mass_sends_either_side_of_shanghai_midnight_are_different_days():
     # 23:30 and 00:30 Beijing time are both 2026-03-02 in UTC but two Shanghai days.
-    earlier = datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)
-    later = datetime(2026, 3, 2, 16, 30, tzinfo=timezone.utc)
+    earlier = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    later = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
     assert check_mass_send(later, [earlier], earlier, MASS) == []
 
 
@@ -235,7 +235,7 @@ def test_regular_item_needs_seven_calendar_days_on_shanghai_dates():
     violations = check_lead_time(bj(2026, 3, 2, 8), bj(2026, 3, 8, 23, 59), False, LEAD)
     assert rules_of(violations) == [("publish_at", "CON-10")]
     # 2026-03-02 16:30 UTC is already 3 March in Shanghai: six days, although the UTC dates are seven apart.
-    requested = datetime(2026, 3, 2, 16, 30, tzinfo=timezone.utc)
+    requested = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
     assert rules_of(check_lead_time(requested, bj(2026, 3, 9, 10), False, LEAD)) == [("publish_at", "CON-10")]
 
 
@@ -319,12 +319,13 @@ def clean_item(**overrides) -> ContentItem:
 
 def test_clean_item_passes():
     assert check_item(clean_item(), RULES) == []
-    assert check_item(clean_item(kind="mass_send", platform="wechat", preview_sent_at=bj(2026, 3, 9)), RULES) == []
+    assert check_item(clean_item(kind="mass_send", platform="wechat", title="职工运动会", preview_sent_at=bj(2026, 3, 9)),
+                      RULES) == []
 
 
 def test_every_violation_is_returned_at_once():
     item = clean_item(
-        body="中" * 141,
+        body="中" * 141 + " https://example.com/news/1",
         category=None,
         source="",
         media=(image(size_bytes=5 * MIB), video(filename="clip.mp4")),
@@ -346,7 +347,7 @@ def test_every_violation_is_returned_at_once():
 
 
 def test_weibo_length_applies_to_weibo_only_and_urgency_is_validated():
-    assert check_item(clean_item(platform="wechat", body="中" * 500), RULES) == []
+    assert check_item(clean_item(platform="wechat", title="职工运动会", body="中" * 500), RULES) == []
     assert rules_of(check_item(clean_item(urgency="asap"), RULES)) == [("urgency", "CON-10")]
 
 

@@ -56,6 +56,14 @@ def test_every_pool_used_exists_in_the_settings_file(dagbag):
             assert task.pool in known, f"{dag_id}.{task.task_id}: pool {task.pool!r} is not in config/airflow_settings.yaml"
 
 
+def test_every_pool_in_the_settings_file_is_used(dagbag):
+    """A pool nothing runs in promises throttling that does not happen."""
+    from herald_airflow.apply_settings import pool_names
+
+    used = {task.pool for dag in dagbag.dags.values() for task in dag.tasks}
+    assert pool_names() - used == set()
+
+
 def test_dag_files_do_no_work_at_import():
     """Top-level DAG code stays cheap: no herald domain, pandas, GX or DB imports at module level."""
     forbidden = ("import pandas", "import great_expectations", "from herald.", "import herald", "Variable.get", "import requests")

@@ -1,6 +1,6 @@
 """Migrations run up from empty on both engines, are idempotent, and refuse edited history."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,8 +10,10 @@ from herald.migrate import MigrationError, available_migrations, current_version
 EXPECTED_TABLES = {
     "org_units", "people", "role_assignments", "accounts", "account_admins", "account_events",
     "posts", "post_events", "approval_steps", "dispatch_attempts", "published_items",
-    "archive_index", "findings", "pipeline_ledger", "world_ground_truth", "schema_migrations",
+    "archive_index", "findings", "pipeline_ledger", "schema_migrations",
 }
+# The demo world's bookkeeping is tooling: its tables live in dev/sql/demo/schema.sql, never in the product's schema.
+DEMO_TABLES = {"world_ground_truth", "world_builds"}
 
 
 def _tables(db: Database) -> set[str]:
@@ -23,6 +25,7 @@ def _tables(db: Database) -> set[str]:
 @pytest.mark.pg
 def test_migrations_run_up_from_empty_on_both_engines(any_db):
     assert EXPECTED_TABLES <= _tables(any_db)
+    assert not DEMO_TABLES & _tables(any_db)
     assert current_version(any_db) == max(m.version for m in available_migrations())
     assert migrate(any_db) == []  # a second run applies nothing
 
@@ -52,7 +55,7 @@ def test_a_failing_migration_leaves_nothing_half_applied(tmp_path):
     (migrations / "0001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
     (migrations / "0002_broken.sql").write_text("CREATE TABLE b (x INTEGER);\nCREATE TABLE broken (;")
     db = Database(f"sqlite:///{tmp_path / 'h.db'}")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="broken"):
         migrate(db, migrations)
     assert current_version(db) == 1
     assert "b" not in _tables(db)
@@ -110,15 +113,18 @@ def test_scalar_reads_are_typed_by_column_name_on_sqlite(sqlite_db, tmp_path, mo
 
     (tmp_path / "probe").mkdir()
     (tmp_path / "probe" / "latest.sqlite.sql").write_text("SELECT MAX(created_at) AS latest_at FROM org_units")
-    monkeypatch.setattr(dbmod, "SQL_DIR", tmp_path)
+    # A folder added with add_sql_root (as the tooling adds dev/sql) is searched after the product's own.
+    monkeypatch.setattr(dbmod, "_SQL_ROOTS", list(dbmod._SQL_ROOTS))
+    dbmod.add_sql_root(tmp_path)
     dbmod.sql_text.cache_clear()
     with sqlite_db.engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO org_units (unit_id, name, kind, created_at) VALUES ('g', 'x', 'group', '2025-01-01 00:00:00+00:00')")
     try:
-        assert sqlite_db.scalar("probe/latest") == datetime(2025, 1, 1, tzinfo=timezone.utc)
+        assert sqlite_db.scalar("probe/latest") == datetime(2025, 1, 1, tzinfo=UTC)
     finally:
         dbmod.sql_text.cache_clear()
+        dbmod._templates.cache_clear()
 
 
 @pytest.mark.pg
@@ -132,7 +138,7 @@ def test_pendulum_dates_from_airflow_contexts_bind_on_both_engines(any_db):
                    inputs="{}", outputs="{}", row_counts="{}", status="success", started_at=moment,
                    finished_at=moment)
     row = any_db.fetch("ledger/for_dag", dag_id="d")[0]
-    assert row["data_interval_start_at"] == datetime(2026, 1, 5, 0, 30, tzinfo=timezone.utc)
+    assert row["data_interval_start_at"] == datetime(2026, 1, 5, 0, 30, tzinfo=UTC)
 
 
 def test_every_sql_file_renders_for_both_engines():

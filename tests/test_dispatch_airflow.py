@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from herald.fakeplatforms import FakeConfig, FakePlatforms
 from herald.timeutil import now_utc
-from test_dispatch_world import CMS, WEIBO, SAFE_DOMAIN, dispatch_org, fake_accounts, queue_approved
+from herald_dev.fakeplatforms import FakeConfig, FakePlatforms
+from test_dispatch_world import CMS, SAFE_DOMAIN, WEIBO, dispatch_org, fake_accounts, queue_approved
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def test_the_trigger_claims_and_submits_on_the_second_from_connections(pg_db, pg
         publish_at = (now_utc() + timedelta(seconds=3)).replace(microsecond=0)
         ids = [queue_approved(pg_db, "WB-GROUP", "weibo", publish_at, 1),
                queue_approved(pg_db, "WEB-GROUP", "website", publish_at, 2)]
-        from herald.dispatch.channels import Channels
+        from herald.dispatch.channels.routing import Channels
         from herald.dispatch.stage import stage_post
         from herald_airflow.dispatch_clients import ConnectionClients
 

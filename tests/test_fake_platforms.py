@@ -4,6 +4,7 @@ contract details (tokens, async publishing, quotas, error shapes) and concurrenc
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from herald.fakeplatforms import FakeConfig, FakePlatforms
+from herald_dev.fakeplatforms import FakeConfig, FakePlatforms
 
 REPO = Path(__file__).resolve().parents[1]
 APPID, SECRET = "wx_fake_test", "fake-test-secret"
@@ -188,6 +189,22 @@ def test_mass_api_minute_quota(fake, http):
     assert len(fake.previews()) == 2
 
 
+def test_preview_goes_to_an_openid_or_a_wechat_id_which_wins_when_both_are_given(fake, http):
+    access = token(http, fake)
+    media_id = new_draft(http, fake, access)
+
+    def preview(**to):
+        return wx(http, fake, "message/mass/preview", access, {**to, "msgtype": "mpnews", "mpnews": {"media_id": media_id}})
+
+    assert preview(touser="o-reviewer")["errmsg"] == "preview success"
+    assert preview(towxname="reviewer_wx")["errcode"] == 0
+    assert preview(touser="o-reviewer", towxname="reviewer_wx")["errcode"] == 0
+    assert preview()["errcode"] == 40003
+    assert preview(touser="", towxname="")["errcode"] == 40003
+    assert [(p["openid"], p["towxname"]) for p in fake.previews()] == [
+        ("o-reviewer", None), (None, "reviewer_wx"), (None, "reviewer_wx")]
+
+
 # --- Weibo contract details ------------------------------------------------------------------------
 
 
@@ -203,6 +220,15 @@ def test_weibo_errors_are_http_errors_with_int_or_string_codes(fake, http):
     assert bad_token.status_code == 401
 
 
+def test_weibo_counts_140_characters_its_own_way(fake, http):
+    # 130 Chinese characters (260 units) and a link (20 units, however long): exactly 140.
+    at_limit = share(http, fake, "中" * 130 + SAFE_URL + "/" + "x" * 100)
+    assert at_limit.status_code == 200
+    for over in ("中" * 131 + SAFE_URL, "中" * 130 + "a" + SAFE_URL, "😀" * 131 + " " + SAFE_URL):
+        assert share(http, fake, over).json()["error_code"] in (20012, "20012")
+    assert share(http, fake, "a" * 259 + " " + SAFE_URL).status_code == 200  # 259 + 1 + 20 = 280
+
+
 def test_weibo_refuses_the_same_text_twice_in_a_row(fake, http):
     assert share(http, fake, f"一 {SAFE_URL}").status_code == 200
     assert share(http, fake, f"一 {SAFE_URL}").json()["error_code"] in (20019, "20019")
@@ -215,6 +241,27 @@ def test_weibo_hourly_post_limit(fake, http):
     assert codes == [200, 200, 200, 403]
     fake.advance_clock(3601)
     assert share(http, fake, f"下一小时 {SAFE_URL}").status_code == 200
+
+
+# --- CMS webhook -----------------------------------------------------------------------------------
+
+
+def test_cms_refuses_unsigned_and_badly_signed_requests_with_401(fake, http):
+    url = fake.cms_url("blog") + "/publish"
+    now = str(int(fake.state.now().timestamp()))
+    body = b'{"item": {"item_id": "x"}}'
+    cases = [
+        ({}, "signature malformed"),
+        ({"X-Herald-Timestamp": now}, "signature malformed"),
+        ({"X-Herald-Timestamp": "\u00b2", "X-Herald-Signature": "sha256=00"}, "signature malformed"),  # "²"
+        ({"X-Herald-Timestamp": "1700000000", "X-Herald-Signature": "sha256=00"}, "signature stale"),
+        ({"X-Herald-Timestamp": now, "X-Herald-Signature": "sha256=00"}, "signature forged"),
+        ({"X-Herald-Timestamp": now, "X-Herald-Signature": "sha256=\u00e9"}, "signature forged"),  # "é"
+    ]
+    for headers, error in cases:
+        response = http.post(url, data=body, headers=headers, timeout=T)
+        assert (response.status_code, response.json()) == (401, {"error": error})
+    assert fake.publications(platform="cms") == []
 
 
 # --- concurrency and the command line -------------------------------------------------------------
@@ -243,8 +290,8 @@ def test_command_line_server_starts_and_answers():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "herald.fakeplatforms", "--port", str(port)],
-        cwd=REPO, env={"PYTHONPATH": str(REPO / "include"), "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-m", "herald_dev.fakeplatforms", "--port", str(port)],
+        cwd=REPO, env={"PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "dev")]), "PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -1,6 +1,6 @@
 """Findings are keyed by rule, subject and period; the ledger commits with the task's writes."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from herald.findings import Finding, Scope, record_findings, set_finding_state
 from herald.jobs import run_recorded
 from herald.ledger import TaskRun
 
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 SCOPE = Scope(rule_ids=("PUB-5",), period_from="2026-W01", period_to="2026-W09")
 
 

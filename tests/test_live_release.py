@@ -1,13 +1,13 @@
 """The demo's live release goes through the real doors and ends approved along each account's chain."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from herald.posts.lifecycle import post_status
-from herald.world.live import LIVE_ACCOUNTS, queue_and_approve_live_release
+from herald_dev.world.live import LIVE_ACCOUNTS, queue_and_approve_live_release
 
 
 def test_live_release_is_queued_last_week_and_fully_approved(demo_world):
-    publish_at = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
+    publish_at = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
     result = queue_and_approve_live_release(demo_world, publish_at=publish_at)
     statuses = [post_status(demo_world, p) for p in result["post_ids"]]
     assert sorted(s["account_id"] for s in statuses) == sorted(LIVE_ACCOUNTS)

@@ -10,18 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from herald.errors import ValidationError
-from herald.fakeplatforms import FakeConfig, FakePlatforms
 from herald.platforms import cms, manual
 from herald.platforms.outcome import OutcomeKind, classify_wechat, classify_weibo, seconds_to_next_shanghai_day
 from herald.platforms.tokens import DatabaseTokenStore, IssuedToken, MemoryTokenStore
 from herald.platforms.wechat import WeChatClient
 from herald.platforms.weibo import WeiboClient, weibo_length
+from herald_dev.fakeplatforms import FakeConfig, FakePlatforms
 
 APPID, SECRET = "wx_test_account", "test-wechat-secret-0001"
 WEIBO_TOKEN = "weibo-token-0001"
@@ -70,7 +70,7 @@ def draft(client) -> str:
 
 # --- classification tables -----------------------------------------------------------------
 
-NOW = datetime(2026, 3, 2, 15, 30, tzinfo=timezone.utc)  # 23:30 in Beijing
+NOW = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Beijing
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_wechat_quota_waits_until_beijing_midnight_and_45065_adopts_the_msg_id()
     adopted = classify_wechat({"errcode": 45065, "errmsg": "clientmsgid exist", "msg_id": 3147494522})
     assert adopted.data == {"msg_id": 3147494522}
     assert classify_wechat({"media_id": "m"}).ok  # some success bodies carry no errcode
-    assert seconds_to_next_shanghai_day(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc)) == 86400
+    assert seconds_to_next_shanghai_day(datetime(2026, 3, 2, 16, 0, tzinfo=UTC)) == 86400
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ def test_tokens_and_secrets_never_reach_the_logs(fake, session, caplog):
 
 def test_database_token_store_adopts_a_newer_token_and_survives_fetch_errors(any_db):
     store = DatabaseTokenStore(any_db)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert store.current("wechat", APPID, now) is None
     fetched = []
 
@@ -403,7 +403,7 @@ def test_weibo_read_timeout_after_sending_is_unconfirmed(fake, session):
 
 def test_token_info_gives_an_expiry_time(fake, session):
     info = weibo(fake, session).get_token_info()
-    assert info.ok and info.data["uid"] == "5000000042" and info.data["expires_at"] > datetime.now(timezone.utc)
+    assert info.ok and info.data["uid"] == "5000000042" and info.data["expires_at"] > datetime.now(UTC)
 
 
 # --- CMS webhook ---------------------------------------------------------------------------------
@@ -429,7 +429,9 @@ def test_cms_wrong_secret_is_a_configuration_error(fake, session):
 def test_verify_signature_refuses_forged_stale_future_and_malformed():
     body = json.dumps({"item": {"item_id": "1"}}).encode()
     now = 1_700_000_000
-    signature = cms.sign(CMS_SECRET, str(now), body)
+    # printf '%s' '1700000000.{"item": {"item_id": "1"}}' | openssl dgst -sha256 -hmac cms-secret-0001
+    signature = "sha256=7d238b46d9cc192fd26377529a0863c8ded2dd9542e64f7f0994716c79b2d468"
+    assert cms.sign(CMS_SECRET, str(now), body) == signature
     assert cms.verify_signature(CMS_SECRET, str(now), body, signature, now + 299) == cms.VALID
     assert cms.verify_signature(CMS_SECRET, str(now), body + b" ", signature, now) == cms.FORGED
     assert cms.verify_signature("other", str(now), body, signature, now) == cms.FORGED
@@ -454,7 +456,7 @@ def test_fake_cms_refuses_a_replayed_request(fake, session):
 
 # --- manual channels -----------------------------------------------------------------------------
 
-PUBLISH_AT = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+PUBLISH_AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 def handoff(**overrides):
@@ -509,9 +511,9 @@ def test_hooks_build_clients_from_connections(fake, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_HERALD_WEIBO_TEST", json.dumps(
         {"conn_type": "herald_weibo", "host": fake.weibo_url, "password": WEIBO_TOKEN,
          "extra": {"safe_domains": ["herald.example.com"]}}))
-    from herald_airflow.platform_hooks import WeChatHook, WeiboHook
-
     from airflow.sdk.log import redact
+
+    from herald_airflow.platform_hooks import WeChatHook, WeiboHook
 
     client = WeChatHook("herald_wechat_test").get_client()
     assert client.timeout == (3.05, 5.0)

@@ -1,25 +1,20 @@
-"""Queue and approve (issue 3): checks at queue time, chains, hash-bound signatures, expiry, bad input."""
+"""Queue and approve (PUB-1, PUB-2, CON-1..CON-10): checks at queue time, chains, hash-bound signatures, expiry, bad input."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
-from builders import small_org
+from builders import small_org, snapshot
 from herald.errors import ValidationError
 from herald.posts.approval import decide
 from herald.posts.lifecycle import edit_post, expire_due, post_status
 from herald.posts.model import PostRequest, ReleaseRequest
 from herald.posts.queue import queue_post, queue_release
 
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai, a working day
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai, a working day
 LATER = NOW + timedelta(days=8)
-
-TABLES = ("posts", "post_events", "approval_steps", "findings")
-
 
 def _request(**overrides) -> PostRequest:
     base = dict(account_id="WX-OFFICE", author_id="author", title="公司举办安全生产月活动",
@@ -29,9 +24,7 @@ def _request(**overrides) -> PostRequest:
     return PostRequest.from_mapping({k: v for k, v in base.items() if v is not None})
 
 
-def _snapshot(db) -> dict:
-    with db.engine.connect() as conn:
-        return {t: conn.execute(sa.text(f"SELECT * FROM {t} ORDER BY 1")).all() for t in TABLES}
+_snapshot = snapshot
 
 
 @pytest.fixture
@@ -81,14 +74,14 @@ def test_a_post_walks_the_001_chain_through_both_doors_and_an_edit_voids_it(org)
 
 
 def test_000_subordinate_chain_needs_the_upper_platform_manager(org):
-    post_id = queue_post(org, _request(account_id="WB-SUB", author_id="author2", title=None, body="集团新品发布会今日举行",
+    post_id = queue_post(org, _request(account_id="WB-SUB", author_id="author2", title=None, body="集团新品发布会今日举行 https://example.com/launch",
                                        category=_category(org, "WB-SUB")), now=NOW)
     assert [s["role"] for s in post_status(org, post_id)["chain"]] == ["supervising_leader", "upper_platform_manager"]
     assert _approve_all(org, post_id, ["leader", "upper"])["state"] == "approved"
 
 
 def test_self_approval_forged_approver_and_rejection_without_reason_are_refused(org):
-    post_id = queue_post(org, _request(account_id="WB-GROUP", author_id="leader", title=None, body="集团年度工作会议召开",
+    post_id = queue_post(org, _request(account_id="WB-GROUP", author_id="leader", title=None, body="集团年度工作会议召开 https://example.com/meeting",
                                        category=_category(org, "WB-GROUP")), now=NOW)
     content_hash = post_status(org, post_id)["content_hash"]
     before = _snapshot(org)
@@ -128,7 +121,7 @@ def test_an_unapproved_post_expires_visibly_with_a_finding(org):
 
 def test_confidential_hit_routes_to_the_confidentiality_step(org):
     body = "本季度内部经济技术指标暂不公开，请勿外传。绝密"
-    post_id = queue_post(org, _request(account_id="WB-GROUP", author_id="author2", title=None, body=body[-20:],
+    post_id = queue_post(org, _request(account_id="WB-GROUP", author_id="author2", title=None, body=body[-20:] + " https://example.com/q1",
                                        category=_category(org, "WB-GROUP")), now=NOW)
     status = post_status(org, post_id)
     assert status["screening"]["route"] == "confidentiality_review"
@@ -181,8 +174,7 @@ GAMBLING = "欢迎参加网络赌博活动"
         ({"publish_at": (NOW + timedelta(days=2)).isoformat()}, ("publish_at", "CON-10")),
         ({"kind": "mass_send", "account_id": "WB-GROUP"}, ("kind", "CON-9")),
         ({"body": GAMBLING}, ("body", "CON-4")),
-        ({"title": "'; DROP TABLE posts; --"}, ("title", "CON-4")),
-        ({"source": "x' OR '1'='1"}, ("source", "CON-4")),
+        ({"body": "<p><a href=\"&#106;avascript:steal()\">点我</a></p>"}, ("body", "CON-4")),
         ({"title": "<script>alert(1)</script>"}, ("title", "CON-4")),
         ({"body": "<p onclick=\"steal()\">点我</p>"}, ("body", "CON-4")),
         ({"category": "<b>x</b>"}, ("category", "CON-4")),

@@ -1,9 +1,9 @@
-"""The HTTP door (Airflow api-server plugin) and the CLI door share one record (issue 3, on PostgreSQL)."""
+"""The HTTP door (Airflow api-server plugin) and the CLI door share one record (PUB-1, PUB-2; on PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,42 +11,12 @@ from builders import small_org
 
 pytestmark = [pytest.mark.pg, pytest.mark.integrity]
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 PUBLISH = (NOW + timedelta(days=9)).replace(microsecond=0)
 
 
-class _User:
-    def __init__(self, name: str):
-        self.name = name
-
-    def get_name(self) -> str:
-        return self.name
-
-    def get_id(self) -> str:
-        return self.name
-
-
-@pytest.fixture
-def api(pg_db, pg_url, monkeypatch):
-    from fastapi.testclient import TestClient
-
-    from airflow.api_fastapi.core_api.security import get_user
-    from herald_airflow import api as herald_api
-
-    small_org(pg_db)
-    monkeypatch.setenv("AIRFLOW_CONN_HERALD_DB", pg_url)
-    herald_api.app.state.herald_db = None
-    current = {"login": None}
-    herald_api.app.dependency_overrides[get_user] = lambda: _User(current["login"])
-    client = TestClient(herald_api.app)
-
-    def as_user(login: str) -> TestClient:
-        current["login"] = login
-        return client
-
-    yield as_user
-    herald_api.app.dependency_overrides.clear()
-    herald_api.app.state.herald_db = None
+# The CLI on the database directly is an administrator's override (the signed-in way: tests/test_cli_login.py).
+OVERRIDE = ("--admin-override", "--override-reason", "测试：管理员补录")
 
 
 def _cli(pg_url, *argv) -> int:
@@ -76,7 +46,8 @@ def test_matrix_release_through_the_api_then_the_001_chain_through_both_doors(ap
     # step 1 through the API, step 2 through the CLI, steps 3-4 through the API
     assert api("wang.buzhang").post(f"/posts/{wechat_post}/decisions",
                                    json={"decision": "approved", "content_hash": content_hash}).status_code == 200
-    assert _cli(pg_url, "post", "approve", wechat_post, "--as", "proofreader", "--content-hash", content_hash) == 0
+    assert _cli(pg_url, "post", "approve", wechat_post, "--content-hash", content_hash, *OVERRIDE,
+                "--as-person", "proofreader") == 0
     for login in ("qian.baomi", "sun.zong"):
         reply = api(login).post(f"/posts/{wechat_post}/decisions", json={"decision": "approved", "content_hash": content_hash})
         assert reply.status_code == 200, reply.text
@@ -88,7 +59,7 @@ def test_matrix_release_through_the_api_then_the_001_chain_through_both_doors(ap
     edited = api("li.xinxi").patch(f"/posts/{wechat_post}", json={"body": "<p>开放日改为下午举行</p>"})
     assert edited.status_code == 200 and edited.json()["state"] == "awaiting_approval"
     capsys.readouterr()
-    assert _cli(pg_url, "post", "show", wechat_post) == 0
+    assert _cli(pg_url, "post", "show", wechat_post, *OVERRIDE) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["state"] == "awaiting_approval" and shown["content_hash"] != content_hash
     new_hash = shown["content_hash"]
@@ -102,7 +73,7 @@ def test_api_refuses_forgery_and_unknown_users_with_422(api, pg_db):
     from herald.policy import load_policy
 
     category = next(iter(load_policy("000").content.categories))
-    body = {"account_id": "WB-GROUP", "body": "集团年会", "category": category, "source": "集团行政中心",
+    body = {"account_id": "WB-GROUP", "body": "集团年会 https://example.com/meeting", "category": category, "source": "集团行政中心",
             "publish_at": PUBLISH.isoformat()}
     forged = api("li.xinxi").post("/posts", json={**body, "author_id": "leader"})
     assert forged.status_code == 422
@@ -123,6 +94,6 @@ def test_cli_refusal_prints_every_violation_and_exits_2(pg_db, pg_url, tmp_path,
     request = tmp_path / "post.json"
     request.write_text(json.dumps({"account_id": "NO-SUCH", "author_id": "author", "body": "x",
                                    "publish_at": PUBLISH.isoformat()}), encoding="utf-8")
-    assert _cli(pg_url, "post", "queue", str(request)) == 2
+    assert _cli(pg_url, "post", "queue", str(request), *OVERRIDE, "--as-person", "author") == 2
     err = capsys.readouterr().err
     assert "account_id [ACC-1]" in err

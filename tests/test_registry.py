@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from herald.jobs import registry_check
 from herald.ledger import TaskRun
 from herald.registry import missing_creation_steps, missing_registration_fields
 
-NOW = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 REQUIRED = ("name", "purpose", "administrators", "verification_documents")
 
 

@@ -15,14 +15,13 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from herald.posts.model import PostRequest, content_hash
-
 from herald.content.media import check_media
 from herald.content.weibo import weibo_length
 from herald.policy import load_policy
+from herald.posts.model import PostRequest, content_hash
 from herald.screening import load_lexicon, screen
-from herald.world import WorldExistsError, build_world, generate_world
-from herald.world.workdays import is_workday, workdays_after
+from herald_dev.world import WorldExistsError, build_world, generate_world
+from herald_dev.world.workdays import is_workday, workdays_after
 
 AS_OF = date(2026, 11, 21)
 ORG1_PLATFORMS = {"wechat", "weibo", "qq", "website", "blog", "tieba", "forum"}
@@ -331,7 +330,7 @@ def test_build_on_postgresql_and_the_registry_check_agrees(pg_db, world):
 
 
 def test_scale_world_loads_every_row_in_account_and_time_order(sqlite_db):
-    from herald.world.scale import build_scale_world, item_rows, plan_scale
+    from herald_dev.world.scale import build_scale_world, item_rows, plan_scale
 
     result = build_scale_world(sqlite_db, accounts=300, log_rows=20_000, seed=7, year=2025)
     assert result["rows"] == 20_000 and result["accounts"] == 300 and result["rows_per_second"] > 0
@@ -353,7 +352,7 @@ def test_scale_world_loads_every_row_in_account_and_time_order(sqlite_db):
 def test_scale_world_on_postgresql_restores_its_keys_and_indexes(pg_db):
     import sqlalchemy as sa
 
-    from herald.world.scale import build_scale_world
+    from herald_dev.world.scale import build_scale_world
 
     def structure():
         with pg_db.engine.connect() as conn:

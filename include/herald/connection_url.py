@@ -23,7 +23,8 @@ def url_from_fields(conn_type: str, host: str | None, login: str | None = None, 
         if not host:
             raise HeraldError("herald_db: a sqlite connection needs the database file path in 'host'")
         return f"sqlite:///{host}"
-    if conn_type in ("postgres", "postgresql"):
+    # herald_db is the connection type Herald registers for Airflow's form (a PostgreSQL database).
+    if conn_type in ("postgres", "postgresql", HERALD_DB_CONN_ID):
         auth = ""
         if login:
             auth = quote(login, safe="")
@@ -32,7 +33,7 @@ def url_from_fields(conn_type: str, host: str | None, login: str | None = None, 
             auth += "@"
         netloc = f"{auth}{host or '127.0.0.1'}:{port or 5432}"
         return f"postgresql://{netloc}/{schema or 'herald'}"
-    raise HeraldError(f"herald_db: connection type {conn_type!r} is not supported; use postgres or sqlite")
+    raise HeraldError(f"herald_db: connection type {conn_type!r} is not supported; use herald_db, postgres or sqlite")
 
 
 def url_from_airflow_env(value: str) -> str:

@@ -18,7 +18,7 @@ import io
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,16 @@ from sqlalchemy.engine import Connection, Engine
 from herald.errors import HeraldError
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# Where SQL files are looked up, in order. The product's own folder always comes first; tooling that
+# keeps statements of its own (the demo world, the benchmarks) adds its folder with ``add_sql_root``,
+# so the product never carries their SQL and they still share its dialect macros.
+_SQL_ROOTS: list[Path] = [SQL_DIR]
 
 
 def _adapt_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: Herald stores UTC")
-    return value.astimezone(timezone.utc).isoformat(sep=" ")
+    return value.astimezone(UTC).isoformat(sep=" ")
 
 
 # SQLite keeps timestamps as text; writing them all as UTC ISO strings keeps
@@ -49,9 +53,26 @@ class SqlFileNotFound(HeraldError):
     pass
 
 
+def add_sql_root(folder: Path) -> None:
+    """Let statements be named from ``folder`` too (after the product's own ``sql/``)."""
+    folder = folder.resolve()
+    if folder not in _SQL_ROOTS:
+        _SQL_ROOTS.append(folder)
+        _templates.cache_clear()
+
+
+@lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(SQL_DIR)), undefined=jinja2.StrictUndefined,
-                              autoescape=False, keep_trailing_newline=True)
+    return jinja2.Environment(loader=jinja2.FileSystemLoader([str(root) for root in _SQL_ROOTS]),
+                              undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _sql_file(name: str, suffix: str) -> Path | None:
+    for root in _SQL_ROOTS:
+        path = root / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return None
 
 
 @lru_cache(maxsize=512)
@@ -62,16 +83,16 @@ def sql_text(name: str, dialect: str) -> str:
     (macros in ``sql/_dialects/<dialect>.sql.j2``), so one file serves both; a whole-file override
     ``<name>.<dialect>.sql`` is for statements that differ throughout (COPY, locking).
     """
-    override = SQL_DIR / f"{name}.{dialect}.sql"
-    generic = SQL_DIR / f"{name}.sql"
-    if override.is_file():
+    override = _sql_file(name, f".{dialect}.sql")
+    if override is not None:
         text = override.read_text(encoding="utf-8")
-    elif generic.is_file():
+    elif _sql_file(name, ".sql") is not None:
         templates = _templates()
         dialect_macros = templates.get_template(f"_dialects/{dialect}.sql.j2").module
         text = templates.get_template(f"{name}.sql").render(sql=dialect_macros)
     else:
-        raise SqlFileNotFound(f"no SQL file for {name!r} under {SQL_DIR} (dialect {dialect})")
+        roots = ", ".join(str(root) for root in _SQL_ROOTS)
+        raise SqlFileNotFound(f"no SQL file for {name!r} under {roots} (dialect {dialect})")
     # Comments are for readers of the file; stripped so a ":name" in prose is never taken for a parameter.
     return sqlparse.format(text, strip_comments=True).strip()
 
@@ -81,7 +102,7 @@ def _convert_sqlite_value(column: str, value: Any) -> Any:
         return None
     if column.endswith("_at") and isinstance(value, str):
         parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if column.endswith("_on") and isinstance(value, str):
         return date.fromisoformat(value[:10])
     if column.startswith("is_") and isinstance(value, int):
@@ -101,7 +122,7 @@ def normalise_url(url: str) -> str:
 def _plain(value: Any) -> Any:
     """Subclasses of date and datetime (pendulum's, from Airflow contexts) as the plain types drivers adapt."""
     if isinstance(value, datetime) and type(value) is not datetime:
-        return datetime.fromtimestamp(value.timestamp(), timezone.utc) if value.tzinfo else datetime(*value.timetuple()[:6], value.microsecond)
+        return datetime.fromtimestamp(value.timestamp(), UTC) if value.tzinfo else datetime(*value.timetuple()[:6], value.microsecond)
     if isinstance(value, date) and not isinstance(value, datetime) and type(value) is not date:
         return date(value.year, value.month, value.day)
     return value

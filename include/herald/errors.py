@@ -10,7 +10,7 @@ class HeraldError(Exception):
 class ValidationError(HeraldError):
     """Bad input, with every violation found (not just the first)."""
 
-    def __init__(self, violations: list["Violation"]):
+    def __init__(self, violations: list[Violation]):
         self.violations = list(violations)
         super().__init__("; ".join(str(v) for v in self.violations))
 

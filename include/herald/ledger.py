@@ -29,7 +29,7 @@ class TaskRun:
     data_interval_end: datetime | None = None
 
     @classmethod
-    def manual(cls, task_id: str, now: datetime) -> "TaskRun":
+    def manual(cls, task_id: str, now: datetime) -> TaskRun:
         return cls(dag_id="herald_cli", run_id=f"manual__{require_aware(now, 'now').isoformat()}", task_id=task_id)
 
 

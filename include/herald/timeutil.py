@@ -7,11 +7,11 @@ the tz-aware form.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-UTC = timezone.utc
+UTC = UTC
 SHANGHAI_OFFSET_SECONDS = 8 * 3600
 
 

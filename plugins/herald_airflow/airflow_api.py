@@ -53,7 +53,7 @@ class AirflowApi:
         self._token: str | None = None
 
     @classmethod
-    def from_connection(cls, conn_id: str = AIRFLOW_API_CONN_ID) -> "AirflowApi":
+    def from_connection(cls, conn_id: str = AIRFLOW_API_CONN_ID) -> AirflowApi:
         from airflow.sdk import BaseHook
 
         conn = BaseHook.get_connection(conn_id)

@@ -2,112 +2,111 @@
 
 Every route requires Airflow's authentication (``GetUserDep``); the Airflow login is mapped to a
 Herald person (``people.login``), who is the author of what they queue and the approver of what
-they decide, so nobody can queue or sign in someone else's name. Refusals come back as HTTP 422
-with every violation: field, rule ID and message.
+they decide, so nobody can queue or sign in someone else's name.
+
+Every body, path and query parameter is one of the typed models of ``herald.boundary`` (so the OpenAPI schema
+shows each field). Refusals name the field, the rule (or 格式) and what is wrong, in Chinese: 422 for a request
+against the rules or the types, 400 for a body that is not a JSON object of a sane size and depth. Whatever
+still escapes is logged with its trace under an error id, and the answer carries only that id.
+
+The routes that change something take an ``Idempotency-Key`` header (``herald.idempotency``): a repeat of the same
+request within 24 hours gets the first answer back (with ``Idempotent-Replayed: true``) instead of doing it twice.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
+import logging
 
-from fastapi import Body, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
-from airflow.api_fastapi.core_api.security import GetUserDep
-from herald.errors import ValidationError, Violation
+from herald.boundary import (
+    NotJson,
+    check_json_shape,
+    decode_request_bytes,
+    incident_message,
+    is_not_json,
+    record_incident,
+    violations_from_errors,
+)
+from herald.errors import ValidationError
+from herald.idempotency import InProgress
+from herald_airflow.api_common import refusal
+from herald_airflow.api_posts import router as posts_router
+from herald_airflow.pages import is_page_form
+from herald_airflow.pages import router as pages_router
 
-app = FastAPI(title="Herald", description="Queue timed releases, approve them, see where they stand.")
+log = logging.getLogger("herald.api")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+DOCS_ASSETS = "/docs-assets"
+
+# The interactive docs are served from files in the environment (swagger-ui-bundle), never from a CDN: nothing here
+# reaches one, and an operator's browser may not either.
+app = FastAPI(title="Herald", description="Queue timed releases, approve them, see where they stand.",
+              docs_url=None, redoc_url=None)
+app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
 
-def _database():
-    """Herald's DB from the ``herald_db`` connection (env variable or metadata DB), read in the api-server."""
-    from airflow.models.connection import Connection
+@app.get("/docs", include_in_schema=False)
+def swagger_ui(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title="Herald 接口文档",
+                               swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+                               swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon-32x32.png")
 
-    from herald.connection_url import HERALD_DB_CONN_ID, url_from_fields
-    from herald.db import Database
-
-    conn = Connection.get_connection_from_secrets(HERALD_DB_CONN_ID)
-    url = url_from_fields(conn.conn_type, conn.host, conn.login, conn.password, conn.port, conn.schema)
-    cached = getattr(app.state, "herald_db", None)
-    if cached is None or cached.url != Database.normalised(url):
-        app.state.herald_db = Database(url)
-    return app.state.herald_db
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _person_for(user) -> dict[str, Any]:
-    login = user.get_name()
-    person = _database().fetch_one("posts/person_by_login", login=login)
-    if person is None:
-        raise ValidationError([Violation("user", "PUB-3", f"Airflow 用户“{login}”未对应任何在册人员，无权操作")])
-    return person
 
 
 @app.exception_handler(ValidationError)
 async def _refused(_request: Request, error: ValidationError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"refused": True, "violations": [v.as_dict() for v in error.violations]})
+    return refusal(400 if isinstance(error, NotJson) else 422, error.violations)
 
 
-def _claim_author(body: dict[str, Any], person: dict[str, Any]) -> dict[str, Any]:
-    claimed = body.get("author_id")
-    if claimed and claimed != person["person_id"]:
-        raise ValidationError([Violation("author_id", "PUB-3", "不能以他人名义提交信息")])
-    return {**body, "author_id": person["person_id"]}
+@app.exception_handler(InProgress)
+async def _in_progress(_request: Request, error: InProgress) -> JSONResponse:
+    response = refusal(409, error.violations)
+    response.headers["Retry-After"] = "1"
+    return response
 
 
-@app.post("/posts", status_code=201)
-def queue_post(user: GetUserDep, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    from herald.posts.lifecycle import post_status
-    from herald.posts.model import PostRequest
-    from herald.posts.queue import queue_post as queue
-
-    request = PostRequest.from_mapping(_claim_author(body, _person_for(user)))
-    post_id = queue(_database(), request, now=_now())
-    return post_status(_database(), post_id)
+@app.exception_handler(RequestValidationError)
+async def _malformed(request: Request, error: RequestValidationError) -> JSONResponse:
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    model = body_field.field_info.annotation if body_field is not None else None  # the body's model names the rules
+    violations = violations_from_errors(error.errors(), model, located=True)
+    return refusal(400 if is_not_json(violations) else 422, violations)
 
 
-@app.post("/releases", status_code=201)
-def queue_release(user: GetUserDep, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    from herald.posts.model import ReleaseRequest
-    from herald.posts.queue import queue_release as queue
+@app.exception_handler(Exception)
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    error_id = record_incident(log, error, f"{request.method} {request.url.path}")
+    from sqlalchemy.exc import OperationalError
 
-    person = _person_for(user)
-    base = _claim_author(dict(body.get("base") or {}), person)
-    release = ReleaseRequest(tuple(body.get("account_ids") or ()), base, body.get("variants") or {})
-    release_id, post_ids = queue(_database(), release, now=_now())
-    return {"release_id": release_id, "post_ids": post_ids}
+    from herald.errors import HeraldError
 
-
-@app.get("/posts/{post_id}")
-def show_post(post_id: str, user: GetUserDep) -> dict[str, Any]:
-    from herald.posts.lifecycle import post_status
-
-    try:
-        return post_status(_database(), post_id)
-    except ValidationError as error:
-        raise HTTPException(status_code=404, detail=[v.as_dict() for v in error.violations]) from None
+    # Herald's database unreachable or its connection not configured: the service is unavailable, not broken.
+    unavailable = isinstance(error, OperationalError | HeraldError) or type(error).__name__ == "AirflowNotFoundException"
+    status = 503 if unavailable else 500
+    return JSONResponse(status_code=status, content={"error_id": error_id, "message": incident_message(error_id)})
 
 
-@app.post("/posts/{post_id}/decisions")
-def decide(post_id: str, user: GetUserDep, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    from herald.posts.approval import decide as record_decision
-
-    person = _person_for(user)
-    claimed = body.get("approver_id")
-    if claimed and claimed != person["person_id"]:
-        raise ValidationError([Violation("approver_id", "PUB-2", "不能以他人名义审批")])
-    return record_decision(
-        _database(), post_id=post_id, approver_id=person["person_id"], decision=str(body.get("decision", "")),
-        content_hash=str(body.get("content_hash", "")), reason=body.get("reason"), via="api", now=_now(),
-    )
+@app.middleware("http")
+async def _sane_documents(request: Request, call_next):
+    """Size, encoding and depth of a body are checked before any JSON parser sees it (deep nesting kills parsers)."""
+    if request.method in _BODY_METHODS and not is_page_form(request):  # page forms: checked by herald_airflow.pages
+        try:
+            text = decode_request_bytes(await request.body())
+            check_json_shape(text)
+        except NotJson as refused:
+            return refusal(400, refused.violations)
+    return await call_next(request)
 
 
-@app.patch("/posts/{post_id}")
-def edit(post_id: str, user: GetUserDep, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    from herald.posts.lifecycle import edit_post
 
-    return edit_post(_database(), post_id, editor_id=_person_for(user)["person_id"], changes=body, now=_now())
+app.include_router(posts_router)
+app.include_router(pages_router)  # /herald/pages/...: HTML for schedulers and approvers
+app.include_router(__import__("herald_airflow.api_findings", fromlist=["router"]).router)

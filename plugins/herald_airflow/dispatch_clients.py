@@ -26,28 +26,22 @@ from airflow.sdk._shared.secrets_masker import _secrets_masker
 from airflow.sdk._shared.secrets_masker.secrets_masker import SECRETS_TO_SKIP_MASKING
 from airflow.sdk.log import mask_secret
 
+from herald.dispatch.channels.base import ClientUnavailable
+from herald.dispatch.connections import account_slug, connection_ids, connection_kind
 from herald.platforms.tokens import DatabaseTokenStore
-
 from herald_airflow.platform_hooks import CmsWebhookHook, WeChatHook, WeiboHook
 
 HOOKS = {"wechat": WeChatHook, "weibo": WeiboHook, "cms": CmsWebhookHook}
+__all__ = ["HOOKS", "ConnectionClients", "MissingConnection", "account_slug", "client_or_none", "connection_ids",
+           "connection_kind", "mask_many"]
 
 
-def connection_kind(platform: str) -> str:
-    return {"website": "cms", "blog": "cms"}.get(platform, platform if platform in HOOKS else "manual")
-
-
-def account_slug(account_id: str) -> str:
-    return re.sub(r"[^a-z0-9]", "_", account_id.lower())
-
-
-def connection_ids(platform: str, account_id: str) -> tuple[str, str]:
-    kind = connection_kind(platform)
-    return f"herald_{kind}__{account_slug(account_id)}", f"herald_{kind}"
+class MissingConnection(AirflowNotFoundException, ClientUnavailable):
+    """No connection serves the account (Airflow's not-found, and Herald's "configure it": no call is made)."""
 
 
 class ConnectionClients:
-    """A ``herald.dispatch.channels.ClientSource``: one client per account, built once, thread-safe.
+    """A ``herald.dispatch.channels.base.ClientSource``: one client per account, built once, thread-safe.
 
     Each connection is read once and its extra parsed once. ``prefetch`` reads the connections of a
     whole publish second before the second: inside the triggerer every message to the supervisor
@@ -121,7 +115,7 @@ class ConnectionClients:
             if key not in self._clients:
                 connection = self._connection(platform, account_id)
                 if connection is None:
-                    raise AirflowNotFoundException(
+                    raise MissingConnection(
                         f"no connection for {platform} account {account_id}: create "
                         f"{' or '.join(connection_ids(platform, account_id))}")
                 kind = connection_kind(platform)
@@ -129,7 +123,10 @@ class ConnectionClients:
                 options: dict[str, Any] = {"connection": connection, "extra": extra}
                 if kind == "wechat" and self._db is not None and extra.get("token_store") != "memory":
                     options["token_store"] = DatabaseTokenStore(self._db)
-                self._clients[key] = HOOKS[kind](**options).get_client()
+                try:
+                    self._clients[key] = HOOKS[kind](**options).get_client()
+                except ValueError as exc:  # the hooks' "the credential belongs in the password field" and the like
+                    raise ClientUnavailable(f"connection {connection.conn_id}: {exc}") from exc
             return self._clients[key]
 
     def options(self, platform: str, account_id: str) -> dict[str, Any]:

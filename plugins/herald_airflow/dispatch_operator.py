@@ -36,16 +36,25 @@ class DispatchSecondOperator(BaseOperator):
                    method_name="execute_complete")
 
     def execute_complete(self, context, event: dict[str, Any]) -> dict[str, Any]:
-        from herald.dispatch.channels import Channels
+        """Report the second's failures at once, confirm the rest, then fail (no retry) if any post failed.
+
+        Failures are read from the database over every post of the second (not only from the event), so
+        a re-run after a crash still reports them; the findings and notices are idempotent by post.
+        """
+        from herald.dispatch.channels.routing import Channels
         from herald.dispatch.dispatcher import settle
         from herald_airflow.dispatch_clients import ConnectionClients
+        from herald_airflow.dispatch_failures import fail_if_any, report
         from herald_airflow.hooks import HeraldDatabaseHook
 
         db = HeraldDatabaseHook(self.herald_conn_id).get_database()
         channels = Channels(db, ConnectionClients(db))
         results = event["results"]
+        detected_by = f"{self.dag_id}.{self.task_id}"
+        failures = report(db, list(self.post_ids), detected_by=detected_by, log=self.log)
         waiting = [r["post_id"] for r in results if r["status"] == "submitted"]
         items: dict[str, str] = {}
+        confirmed_failed: list[str] = []
         deadline = time.monotonic() + self.confirm_seconds
         with ThreadPoolExecutor(max_workers=CONFIRM_THREADS, thread_name_prefix="herald-confirm") as pool:
             while waiting and time.monotonic() < deadline:
@@ -53,6 +62,8 @@ class DispatchSecondOperator(BaseOperator):
                 for post_id, settled in zip(waiting, pool.map(lambda p: settle(db, p, channels), waiting)):
                     if settled["state"] == "published":
                         items[post_id] = settled["item_id"]
+                    elif settled["state"] == "failed":
+                        confirmed_failed.append(post_id)
                     elif settled["state"] in ("unconfirmed", "dispatching"):
                         still.append(post_id)
                 waiting = still
@@ -65,5 +76,10 @@ class DispatchSecondOperator(BaseOperator):
                       len(items), len(waiting) + summary.get("unconfirmed", 0) + summary.get("write_failed", 0))
         context["outlet_events"][PUBLISHED_ITEMS].extra = {"item_ids": sorted(items.values()),
                                                           "publish_at": self.publish_at}
+        reported = {failure.post_id for failure in failures}
+        failures += report(db, [p for p in confirmed_failed if p not in reported], detected_by=detected_by, log=self.log)
+        # Everything is stored: the published posts of this second stay published (the nightly archive sweep
+        # files them, as the asset event of a failed task is not emitted); the task fails without a retry.
+        fail_if_any(failures, f"发布时间 {self.publish_at} 这一秒")
         return {"publish_at": self.publish_at, "fired_at": event.get("fired_at"), "results": summary,
                 "item_ids": sorted(items.values())}

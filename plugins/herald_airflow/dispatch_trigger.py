@@ -23,7 +23,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -32,7 +32,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 # threads would take the import lock while the event loop serves every other trigger.
 from herald.connection_url import HERALD_DB_CONN_ID
 from herald.db import Database
-from herald.dispatch.channels import Channels
+from herald.dispatch.channels.routing import Channels
 from herald.dispatch.dispatcher import MAX_CALLS_IN_FLIGHT, dispatch_second
 from herald.dispatch.model import DispatchResult
 from herald_airflow.dispatch_clients import ConnectionClients
@@ -103,7 +103,7 @@ class DispatchAtTrigger(BaseTrigger):
             self.log.info("prepared %d post(s) of %s in %.2f s (%d connection(s) read in %.2f s)", len(posts),
                           self.publish_at, time.monotonic() - started, found, read_at - started)
             await _sleep_until(target)
-            fired_at = datetime.now(timezone.utc)
+            fired_at = datetime.now(UTC)
             results = await loop.run_in_executor(pool, self._dispatch, db, channels)
         self.log.info("dispatched %d post(s) of %s, fired %.3f s after the second", len(results), self.publish_at,
                       (fired_at - target).total_seconds())

@@ -9,7 +9,11 @@ Connection layout (SEC-1: credentials live in connections only):
   CMS webhook secret.
 - ``extra`` (JSON): ``connect_timeout``, ``read_timeout``; WeChat ``token_store`` (``database``,
   the default, shares one token holder across workers through Herald's database; ``memory``
-  for a single process); Weibo ``safe_domains`` (list) and ``rip``.
+  for a single process); Weibo ``safe_domains`` (list, or text with one domain a line) and ``rip``.
+  Airflow's connection form fills these as labelled fields (``provider_info.py``); a field left
+  empty there may be stored as null, which means the default.
+
+Each hook's ``test_connection`` drives the form's Test button through the same client the tasks use.
 
 Airflow masks every connection's password and extra as it reads the connection (the Task SDK's
 ``get_connection``, in tasks and in the triggerer alike); every WeChat token fetched at run time is
@@ -28,14 +32,36 @@ import requests
 from airflow.sdk import BaseHook, Connection
 from airflow.sdk.log import mask_secret
 
+from herald.dispatch.connections import connection_ids, parse_safe_domains
+from herald.platforms import wechat
 from herald.platforms.cms import CmsWebhookClient
+from herald.platforms.outcome import Outcome, OutcomeKind
 from herald.platforms.tokens import DatabaseTokenStore, MemoryTokenStore, TokenStore
 from herald.platforms.transport import DEFAULT_TIMEOUT
-from herald.platforms.wechat import WeChatClient
+from herald.platforms.wechat import TokenFetchFailed, WeChatClient
 from herald.platforms.weibo import WeiboClient
+from herald.timeutil import now_utc
+from herald_airflow.hooks import CONFIGURATION_ERRORS, HeraldDatabaseHook
+from herald_airflow.provider_info import HOOK_NAMES
 
 WECHAT_DEFAULT_BASE = "https://api.weixin.qq.com/cgi-bin/"
 WEIBO_DEFAULT_BASE = "https://api.weibo.com/2/"
+CMS_PROBE_ITEM = "herald-connection-test"  # read, never published: the CMS answers 404 once the signature passes
+
+_WHAT_TO_CHECK = {
+    OutcomeKind.CONFIG_ERROR: "凭据、授权或 IP 白名单有误",
+    OutcomeKind.RETRY: "平台暂时无法访问",
+    OutcomeKind.WAIT_QUOTA: "平台限流，请稍后再试",
+}
+
+
+def _describe(outcome: Outcome) -> str:
+    """A failed outcome for the person who pressed Test (the outcome's own text is already redacted)."""
+    if outcome.code == "connect_error":
+        lead = "无法连接到该地址"
+    else:
+        lead = _WHAT_TO_CHECK.get(outcome.kind, "平台拒绝了请求")
+    return f"{lead}（{outcome}）"
 
 
 class _PlatformHook(BaseHook):
@@ -74,9 +100,10 @@ class _PlatformHook(BaseHook):
         return f"{conn.schema or 'https'}://{host}{port}{self.extra.get('path', '')}"
 
     def timeout(self) -> tuple[float, float]:
+        connect, read = self.extra.get("connect_timeout"), self.extra.get("read_timeout")
         return (
-            float(self.extra.get("connect_timeout", DEFAULT_TIMEOUT[0])),
-            float(self.extra.get("read_timeout", DEFAULT_TIMEOUT[1])),
+            DEFAULT_TIMEOUT[0] if connect in (None, "") else float(connect),
+            DEFAULT_TIMEOUT[1] if read in (None, "") else float(read),
         )
 
     def secret(self) -> str:
@@ -103,7 +130,7 @@ class _PlatformHook(BaseHook):
 class WeChatHook(_PlatformHook):
     default_conn_name = "herald_wechat"
     conn_type = "herald_wechat"
-    hook_name = "Herald WeChat official account"
+    hook_name = HOOK_NAMES["herald_wechat"]
     default_base_url = WECHAT_DEFAULT_BASE
 
     def __init__(self, conn_id: str | None = None, token_store: TokenStore | None = None, **kwargs: Any):
@@ -115,8 +142,6 @@ class WeChatHook(_PlatformHook):
             if self.extra.get("token_store", "database") == "memory":
                 self._token_store = MemoryTokenStore()
             else:
-                from herald_airflow.hooks import HeraldDatabaseHook
-
                 self._token_store = DatabaseTokenStore(HeraldDatabaseHook().get_database())
         return self._token_store
 
@@ -134,11 +159,29 @@ class WeChatHook(_PlatformHook):
             on_token=mask_secret,
         )
 
+    def test_connection(self) -> tuple[bool, str]:
+        """The Test button: WeChat issues an access_token for this AppID and AppSecret.
+
+        A token the holder already keeps proves nothing about the secret now in the form, so a new
+        one is always fetched, through the account's token holder: the workers adopt it there instead
+        of being knocked out by a token they never saw. (With ``token_store`` ``memory`` the holder
+        is this process only: fine for the demo and tests.)
+        """
+        try:
+            client = self.get_client()
+            held = client.token_store.current(wechat.PLATFORM, client.appid, now_utc())
+            client.access_token(stale=held)
+        except TokenFetchFailed as failed:
+            return False, f"微信未发放 access_token：{_describe(failed.outcome)}"
+        except CONFIGURATION_ERRORS as exc:
+            return False, f"连接配置有误：{exc}"
+        return True, f"微信已为 AppID {client.appid} 发放 access_token（{client.base_url}）"
+
 
 class WeiboHook(_PlatformHook):
     default_conn_name = "herald_weibo"
     conn_type = "herald_weibo"
-    hook_name = "Herald Weibo account"
+    hook_name = HOOK_NAMES["herald_weibo"]
     default_base_url = WEIBO_DEFAULT_BASE
 
     def get_client(self) -> WeiboClient:
@@ -146,16 +189,76 @@ class WeiboHook(_PlatformHook):
             self.base_url(),
             self.secret(),
             self.session(),
-            safe_domains=tuple(self.extra.get("safe_domains", ())),
+            safe_domains=self.safe_domains(),
             rip=self.extra.get("rip"),
             timeout=self.timeout(),
         )
+
+    def safe_domains(self) -> tuple[str, ...]:
+        return parse_safe_domains(self.extra.get("safe_domains"))  # a list, or text: one a line or comma-separated
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The Test button: Weibo accepts the access token (``oauth2/get_token_info``), for this App Key if given."""
+        try:
+            client = self.get_client()
+            info = client.get_token_info()
+        except CONFIGURATION_ERRORS as exc:
+            return False, f"连接配置有误：{exc}"
+        if not info.ok:
+            return False, f"微博未接受该 Access Token：{_describe(info)}"
+        appkey, expected = str(info.data.get("appkey") or ""), (self.connection.login or "").strip()
+        if expected and appkey and appkey != expected:
+            return False, f"该 Access Token 属于 App Key {appkey}，不是连接中填写的 {expected}"
+        days = int(info.data.get("expire_in") or 0) // 86400
+        return True, f"微博已接受该 Access Token：用户 uid {info.data.get('uid')}，约 {days} 天后到期"
 
 
 class CmsWebhookHook(_PlatformHook):
     default_conn_name = "herald_cms"
     conn_type = "herald_cms"
-    hook_name = "Herald website/blog CMS webhook"
+    hook_name = HOOK_NAMES["herald_cms"]
 
-    def get_client(self) -> CmsWebhookClient:
-        return CmsWebhookClient(self.base_url(), self.secret(), self.session(), timeout=self.timeout())
+    def get_client(self, secret: str | None = None) -> CmsWebhookClient:
+        return CmsWebhookClient(self.base_url(), secret or self.secret(), self.session(), timeout=self.timeout())
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The Test button: the CMS accepts a request signed with this secret and refuses a forged one.
+
+        Both are reads of an item that does not exist (nothing is published): signed with the secret
+        the CMS answers 404 (or the item), signed with another it must answer 401/403. The second
+        read tells a Herald webhook from any site that answers 404 to everything.
+        """
+        try:
+            signed = self.get_client().get_item(CMS_PROBE_ITEM)
+        except CONFIGURATION_ERRORS as exc:
+            return False, f"连接配置有误：{exc}"
+        if signed.kind is OutcomeKind.CONFIG_ERROR:
+            return False, f"CMS 拒绝了签名：Webhook 签名密钥有误，或两端时钟相差超过 5 分钟（{signed}）"
+        if not (signed.ok or signed.code == "http_404"):
+            return False, f"CMS 未正常应答：{_describe(signed)}"
+        forged = self.get_client(secret=self.secret() + "-forged").get_item(CMS_PROBE_ITEM)
+        if forged.kind is not OutcomeKind.CONFIG_ERROR:
+            return False, f"该地址不校验 Herald 的签名，不像 Herald 的 CMS webhook（伪造签名的请求得到：{forged}）"
+        return True, f"CMS 接受了签名，并拒绝了伪造的签名（{self.base_url()}）"
+
+
+def safe_domains_for(account_id: str, platform: str) -> tuple[str, ...] | None:
+    """The safe domains registered for a Weibo account's app, for the queue's CON-7 check; None when not known.
+
+    Read in the api-server through Airflow's secrets chain (``Connection.get_connection_from_secrets``:
+    environment variables, a secrets backend, the metadata database), the account's own connection
+    ``herald_weibo__<account>`` first, else the shared ``herald_weibo``, as dispatch reads them. Not known:
+    another platform, no connection, or one that registers no domain (the platform then judges at the second).
+    """
+    if platform != "weibo":
+        return None
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection as StoredConnection
+
+    for conn_id in connection_ids(platform, account_id):
+        try:
+            connection = StoredConnection.get_connection_from_secrets(conn_id)
+        except AirflowNotFoundException:
+            continue
+        return parse_safe_domains(connection.extra_dejson.get("safe_domains")) or None
+    return None

@@ -7,15 +7,18 @@
 -- cites; any other lapsed week logged nothing. The severity is :consecutive_severity where the week
 -- before lapsed too (high_bits).
 --
--- :weeks holds one [week_index, label, start_on, end_on, start "MM月DD日", end "MM月DD日"] per week of
--- the window, labelled by herald.cadence.window; :platform_labels [platform, Chinese name] pairs.
+-- :weeks holds one [week_index, label, start_on, end_on, start "MM月DD日", end "MM月DD日", "YYYY年第W周"] per
+-- week of the window, labelled by herald.cadence.window; :platform_labels [platform, Chinese name] pairs.
+-- The text is Chinese throughout, with full-width punctuation, the account as herald.cadence.labels.account_label
+-- writes it and the clause cited once (:citation, from herald.cadence.labels.cite).
 -- Evidence is the JSON herald.findings writes for findings made in Python (keys sorted, ", " and ": "
 -- separators); the *_json parameters are values already encoded as JSON.
 WITH weeks AS (
-    SELECT CAST(week_index AS INTEGER) AS week_index, label, start_md, end_md,
+    SELECT CAST(week_index AS INTEGER) AS week_index, label, label_zh, start_md, end_md,
            {{ sql.json_quote('label') }} || ', "week_end_on": ' || {{ sql.json_quote('end_on') }}
                || ', "week_start_on": ' || {{ sql.json_quote('start_on') }} AS evidence_tail
-    FROM ({{ sql.json_array_rows(':weeks', ['week_index', 'label', 'start_on', 'end_on', 'start_md', 'end_md']) }}) AS w
+    FROM ({{ sql.json_array_rows(':weeks', ['week_index', 'label', 'start_on', 'end_on', 'start_md', 'end_md',
+                                            'label_zh']) }}) AS w
 ),
 platform_labels AS (
     {{ sql.json_array_rows(':platform_labels', ['platform', 'label']) }}
@@ -46,7 +49,7 @@ reported AS (
 subjects AS MATERIALIZED (
     -- What every finding of an account repeats, composed once per account (lapsing ones only).
     SELECT a.account_id,
-           '账号' || a.name || '(' || COALESCE(pl.label, a.platform) || ', ' || a.account_id || ')在' AS summary_head,
+           '账号' || a.name || '（' || COALESCE(pl.label, a.platform) || '，' || a.account_id || '）在' AS summary_head,
            {{ sql.json_quote('a.host_unit_id') }} AS host_unit_json,
            CAST(:rule_id AS TEXT) || {{ sql.unit_separator() }} || 'account' || {{ sql.unit_separator() }}
                || a.account_id || {{ sql.unit_separator() }} AS key_head
@@ -59,11 +62,11 @@ INSERT INTO findings_stage (finding_id, rule_id, subject_type, subject_id, perio
 SELECT 'F-' || substr({{ sql.sha256_hex('s.key_head || w.label') }}, 1, 24),
        :rule_id, 'account', r.account_id, w.label,
        CASE WHEN r.previous_missed = 1 THEN :consecutive_severity ELSE :severity END,
-       s.summary_head || w.label || '(' || w.start_md || '至' || w.end_md || ')'
-       || '仅发布' || r.counted_items || '条计入更新的信息,少于每周' || CAST(:min_items AS INTEGER) || '条'
-       || CASE WHEN r.not_counted <> '' THEN ';该周另有' || substr(r.not_counted, 2) || ',均不计入' ELSE '' END
-       || CASE WHEN r.previous_missed = 1 THEN ';上一周也未达标,已连续两周未更新' ELSE '' END
-       || '(' || :citation || ')。',
+       s.summary_head || w.label_zh || '（' || w.start_md || '至' || w.end_md || '）'
+       || '仅发布' || r.counted_items || '条计入更新的信息，少于每周' || CAST(:min_items AS INTEGER) || '条'
+       || CASE WHEN r.not_counted <> '' THEN '；该周另有' || substr(r.not_counted, 2) || '，均不计入' ELSE '' END
+       || CASE WHEN r.previous_missed = 1 THEN '；上一周也未达标，已连续两周未更新' ELSE '' END
+       || '（' || :citation || '）。',
        '{"banned_items": ' || r.banned_items
        || ', "clause": ' || :clause_json
        || ', "counted_items": ' || r.counted_items

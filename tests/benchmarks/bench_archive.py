@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +31,6 @@ sys.path.insert(0, str(REPO / "include"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from common import emit  # noqa: E402
-
 from herald.archive.archiver import archive_published  # noqa: E402
 from herald.archive.bundle import bag_info, build_bundle, item_payload  # noqa: E402
 from herald.archive.platform_records import default_fetcher  # noqa: E402
@@ -46,7 +45,7 @@ from herald.timeutil import local_day  # noqa: E402
 ITEMS = int(os.environ.get("HERALD_BENCH_ITEMS", "100000"))
 WORKERS = 8
 ROUNDS = 10
-START = datetime(2025, 3, 1, 1, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 NOW = START + timedelta(days=31)
 TEXT = "华夏能源集团召开年度安全生产工作会议，总结经验，部署重点任务，强调压实责任、防范风险。" * 12
 

@@ -1,4 +1,4 @@
-"""Cadence scan (issue 6, PUB-5) on the scale world: 10,000 accounts, 1 M and 10 M log rows over 2025.
+"""Cadence scan (PUB-5) on the scale world: 10,000 accounts, 1 M and 10 M log rows over 2025.
 
 Measured in one process, on one PostgreSQL database (``herald_bench_<pid>_cadence``, dropped at the end):
 
@@ -31,6 +31,7 @@ The "where the steady scan goes" line adds up the seconds of each SQL statement 
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import statistics
@@ -42,7 +43,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 from common import emit
-
 from herald.cadence import weekly
 from herald.cadence.scan import scan_weekly
 from herald.cadence.window import ScanWindow, week_label
@@ -51,7 +51,7 @@ from herald.ledger import TaskRun
 from herald.migrate import migrate
 from herald.policy import load_policy
 from herald.timeutil import SHANGHAI, now_utc
-from herald.world.scale import build_scale_world
+from herald_dev.world.scale import build_scale_world
 
 ADMIN_URL = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 LARGE = int(os.environ.get("HERALD_BENCH_ROWS", "10000000"))
@@ -106,8 +106,8 @@ def load_columns(db: Database) -> dict:
     """The log as compact arrays (account code, epoch second, counted flag): the limit scan's input."""
     buffer = io.StringIO()
     with db.engine.connect() as conn:
-        conn.connection.driver_connection.cursor().copy_expert(sql_text("cadence/bench_log_copy", "postgresql"), buffer)
-        accounts = pd.read_sql(sa.text(sql_text("cadence/bench_accounts", "postgresql")), conn)
+        conn.connection.driver_connection.cursor().copy_expert(sql_text("bench/log_copy", "postgresql"), buffer)
+        accounts = pd.read_sql(sa.text(sql_text("bench/accounts", "postgresql")), conn)
     buffer.seek(0)
     log = pd.read_csv(buffer, header=None, names=["account_id", "epoch", "origin", "status"],
                       dtype={"account_id": str, "epoch": np.int64, "origin": "category", "status": "category"})
@@ -134,8 +134,8 @@ def limit_scan(cols: dict) -> set[tuple[str, str]]:
 def naive_scan(db: Database) -> set[tuple[str, str]]:
     """A first version: read every row with pandas, loop over accounts, then over their expected weeks."""
     with db.engine.connect() as conn:
-        log = pd.read_sql(sa.text(sql_text("cadence/bench_log_rows", "postgresql")), conn)
-        accounts = pd.read_sql(sa.text(sql_text("cadence/bench_accounts", "postgresql")), conn)
+        log = pd.read_sql(sa.text(sql_text("bench/log_rows", "postgresql")), conn)
+        accounts = pd.read_sql(sa.text(sql_text("bench/accounts", "postgresql")), conn)
     log = log[(log["origin"] != "platform_observed") & (log["platform_status"] != "banned")]
     log["week"] = pd.to_datetime(log["published_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%G-W%V")
     published = {account_id: set(group["week"]) for account_id, group in log.groupby("account_id")}
@@ -197,7 +197,7 @@ def measure(db: Database, rows: int, *, naive: bool) -> dict:
     result: dict = {"rows": rows}
     reconcile, _ = _timed(lambda: scan_weekly(db, _run("reconcile"), WINDOW, refresh=True, full=True))
     with db.transaction() as tx:
-        presence_rows = tx.scalar("cadence/bench_presence_rows")
+        presence_rows = tx.scalar("bench/presence_rows")
     project = _open_lapses(db)
     steady, _ = _median(lambda: scan_weekly(db, _run("steady"), WINDOW, refresh=False))
     assert _open_lapses(db) == project
@@ -208,11 +208,11 @@ def measure(db: Database, rows: int, *, naive: bool) -> dict:
     daily, _ = _median(lambda: scan_weekly(db, _run("daily"), daily_window, refresh=True))
     breakdown = steady_breakdown(db)
     load_seconds, cols = _timed(lambda: load_columns(db))
-    limit, limit_found = _median(lambda: limit_scan(cols))
-    del cols
+    limit, limit_found = _median(functools.partial(limit_scan, cols))
+    del cols  # the columns are the limit's working set, not the project's: free them before the next phase
     assert limit_found == project, f"limit and project disagree: {len(limit_found ^ project)} pairs differ"
-    result.update(project=steady, project_full=steady_full, reconcile=reconcile, daily=daily, limit=limit, presence_rows=presence_rows,
-                  lapses=len(project), columns_load=load_seconds)
+    result.update(project=steady, project_full=steady_full, reconcile=reconcile, daily=daily, limit=limit,
+                  presence_rows=presence_rows, lapses=len(project), columns_load=load_seconds)
     print(f"   project (presence table, end to end):  {steady:8.3f} s   [{presence_rows:,} presence rows, "
           f"{len(project)} lapses]", flush=True)
     print("   where the steady scan goes:           " + ", ".join(f"{k} {v:.3f} s" for k, v in breakdown.items())
@@ -247,14 +247,14 @@ def build_and_measure(admin, rows: int, *, naive: bool) -> dict:
             built = tx.scalar("world/existing_rows")
         if KEEP and built:
             with db.transaction() as tx:
-                tx.execute("cadence/bench_reset")
-                tx.execute("cadence/bench_analyze")
+                tx.execute("bench/reset")
+                tx.execute("bench/analyze")
             print(f"scale world: {ACCOUNTS:,} accounts, {rows:,} rows, kept from an earlier run ({name})", flush=True)
         else:
             started = time.perf_counter()
             build_scale_world(db, accounts=ACCOUNTS, log_rows=rows, seed=SEED, year=YEAR)
             with db.transaction() as tx:
-                tx.execute("cadence/bench_analyze")
+                tx.execute("bench/analyze")
             print(f"scale world: {ACCOUNTS:,} accounts, {rows:,} rows loaded in {time.perf_counter() - started:.1f} s",
                   flush=True)
         return measure(db, rows, naive=naive)

@@ -101,10 +101,12 @@ def main() -> int:
             for post_id in posts:
                 text_of[db.fetch_one("posts/post", post_id=post_id)["body"]] = post_id
             set_paused(client, dag_id, False)
-            ref = lambda entry: text_of.get(entry["post_ref"])  # noqa: E731 - Weibo's ledger keys by text
-            wait_for(lambda: len(lateness_of(fake, posts, "weibo", ref)) == len(posts),
+            def ref(entry: dict) -> str | None:  # Weibo's ledger keys by text
+                return text_of.get(entry["post_ref"])
+
+            wait_for(lambda posts=posts, ref=ref: len(lateness_of(fake, posts, "weibo", ref)) == len(posts),
                      (second - now_utc()).total_seconds() + 300, f"{phase}: all accepted", stack)
-            wait_for(lambda: all_published(db, posts), 300, f"{phase}: all confirmed", stack)
+            wait_for(lambda posts=posts: all_published(db, posts), 300, f"{phase}: all confirmed", stack)
             confirmed_s = (now_utc() - second).total_seconds()
             set_paused(client, dag_id, True)
             late = list(lateness_of(fake, posts, "weibo", ref).values())

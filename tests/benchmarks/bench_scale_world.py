@@ -2,7 +2,7 @@
 
 Data: the scale world (10,000 accounts, a year of items on the Chinese working-day rhythm), by
 default 1,000,000 log rows (``HERALD_SCALE_ROWS`` to change it), loaded by
-``herald.world.scale.build_scale_world`` (``Transaction.copy_rows``, i.e. PostgreSQL COPY) into a
+``herald_dev.world.scale.build_scale_world`` (``Transaction.copy_rows``, i.e. PostgreSQL COPY) into a
 fresh database. Baseline, same process: a plain executemany INSERT of the first 100,000 of the same
 rows into a second fresh database holding the same accounts. Both databases (``herald_bench_*``)
 are dropped at the end.
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from common import emit
 from herald.db import Database, normalise_url
 from herald.migrate import migrate
-from herald.world.scale import SCALE_COLUMNS, build_scale_world, item_rows, load_organisation, plan_scale
+from herald_dev.world.scale import SCALE_COLUMNS, build_scale_world, item_rows, load_organisation, plan_scale
 
 ADMIN_URL = os.environ.get("HERALD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ACCOUNTS = 10_000

@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 # Absolute, so each benchmark finds Herald whatever directory it runs in.
-SEARCH_PATH = os.pathsep.join(str(p) for p in (REPO / "include", REPO / "plugins", REPO / "tests", HERE))
+SEARCH_PATH = os.pathsep.join(str(p) for p in (REPO / "include", REPO / "plugins", REPO / "dev", REPO / "tests", HERE))
 
 
 def available() -> list[str]:

@@ -59,7 +59,7 @@ class ArchiveStore(ABC):
         for key in keys:
             try:
                 result[key] = self.read(key)
-            except Exception as exc:  # noqa: BLE001 - the caller classifies what went wrong per file
+            except Exception as exc:
                 result[key] = exc
         return result
 
@@ -124,7 +124,7 @@ class LocalStore(ArchiveStore):
     def list_files(self, prefix: str) -> list[str]:
         found = []
         cut = len(self._root) + 1
-        for folder, dirnames, filenames in os.walk(self._path(prefix)):
+        for folder, _subfolders, filenames in os.walk(self._path(prefix)):
             relative = folder[cut:]
             found += [f"{relative}/{name}" for name in filenames]
         return sorted(found)

@@ -1,4 +1,4 @@
-"""The cadence pipeline (issue 6): PUB-5 weekly updates and the other standing rules, scanned on schedule.
+"""The cadence pipeline: PUB-5 weekly updates and the other standing rules, scanned on schedule.
 
 - ``window``: which complete Shanghai ISO weeks a run judges (interval plus rescan window).
 - ``weekly``: PUB-5, judged in the database from the ``cadence_presence`` counts kept as per-account week

@@ -5,6 +5,10 @@ head of the account's host unit (``host_unit_head`` held for that unit) and to t
 department head whose assignment covers the host unit (``competent_department_head`` held for
 the nearest enclosing unit: the group, a subsidiary, a department). A competent department's
 digest gathers every unit it supervises. Acknowledged findings are left out: someone is on them.
+
+A digest is titled by its unit's name as people know it (``labels.unit_label``: 集团办公室, not 办公室); where one
+unit gets both digests, the competent department's says so (集团办公室（主管部门）). Each finding ends with its
+number, which ``python -m herald findings ack|resolve`` and the HTTP door take.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from herald.cadence.labels import RULE_TITLES
+from herald.cadence.labels import RULE_TITLES, unit_label
 from herald.cadence.warning import Reminder, TokenNotice
 from herald.db import Transaction
 from herald.timeutil import format_shanghai, local_day
 
 MAX_LINES_PER_SECTION = 20  # a robot message has a size limit; the full list is in Herald
 AUDIENCE_LABELS = {"competent_department": "主管部门", "host_unit": "主办单位"}
+HOW_TO_ANSWER = ("请相关负责人及时处理。已在处理的问题，请在Herald的“待办发现”页面或用命令"
+                 "“python -m herald findings ack 问题编号 --reason 理由”标记为“已确认”；"
+                 "已整改的用“findings resolve”标记为“已解决”。")
 
 
 @dataclass(frozen=True)
@@ -43,44 +50,46 @@ class Digest:
     findings: list[dict[str, Any]] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     token_notices: list[TokenNotice] = field(default_factory=list)
+    title: str = ""  # what the digest is called (build_digests sets it): the unit's name, told apart if need be
 
     @property
     def subject(self) -> str:
-        return (f"【新媒体巡检】{self.unit_name}:{len(self.findings)}项待处理问题、{len(self.reminders)}个账号本周待更新"
-                f"({local_day(self.as_of).isoformat()})")
+        return (f"【新媒体巡检】{self.title or self.unit_name}：{len(self.findings)}项待处理问题、"
+                f"{len(self.reminders)}个账号本周待更新（{local_day(self.as_of).isoformat()}）")
 
     def sections(self) -> list[tuple[str, list[str]]]:
         by_rule: dict[str, list[str]] = defaultdict(list)
         for finding in self.findings:
-            by_rule[finding["rule_id"]].append(finding["summary"])
-        sections = [(f"{RULE_TITLES.get(rule, rule)}({rule}){len(lines)}项", lines)
+            number = f"（问题编号{finding['finding_id']}）" if finding.get("finding_id") else ""
+            by_rule[finding["rule_id"]].append(finding["summary"] + number)
+        sections = [(f"{RULE_TITLES.get(rule, rule)}（{rule}）{len(lines)}项", lines)
                     for rule, lines in sorted(by_rule.items())]
         if self.reminders:
-            sections.append((f"本周更新提醒(PUB-5){len(self.reminders)}个账号", [r.text for r in self.reminders]))
+            sections.append((f"本周更新提醒（PUB-5）{len(self.reminders)}个账号", [r.text for r in self.reminders]))
         if self.token_notices:
             sections.append((f"平台授权即将到期{len(self.token_notices)}个账号", [t.text for t in self.token_notices]))
         return sections
 
     def markdown(self) -> str:
         lines = [f"## {self.subject}",
-                 f"截至{format_shanghai(self.as_of)},{AUDIENCE_LABELS[self.audience]}{self.unit_name}名下:"]
+                 f"截至{format_shanghai(self.as_of)}，{AUDIENCE_LABELS[self.audience]}{self.unit_name}名下："]
         for title, items in self.sections():
             lines.append(f"### {title}")
             lines += [f"- {item}" for item in items[:MAX_LINES_PER_SECTION]]
             if len(items) > MAX_LINES_PER_SECTION:
-                lines.append(f"- ……另有{len(items) - MAX_LINES_PER_SECTION}项,请在Herald中查看完整清单。")
-        lines.append("请相关负责人及时处理;已在处理的问题可在Herald中标记为“已确认”。")
+                lines.append(f"- ……另有{len(items) - MAX_LINES_PER_SECTION}项，请在Herald中查看完整清单。")
+        lines.append(HOW_TO_ANSWER)
         return "\n".join(lines)
 
     def html(self) -> str:
         parts = [f"<h2>{html.escape(self.subject)}</h2>",
-                 f"<p>截至{html.escape(format_shanghai(self.as_of))},{AUDIENCE_LABELS[self.audience]}"
-                 f"{html.escape(self.unit_name)}名下:</p>"]
+                 f"<p>截至{html.escape(format_shanghai(self.as_of))}，{AUDIENCE_LABELS[self.audience]}"
+                 f"{html.escape(self.unit_name)}名下：</p>"]
         for title, items in self.sections():
             parts.append(f"<h3>{html.escape(title)}</h3><ul>")
             parts += [f"<li>{html.escape(item)}</li>" for item in items]
             parts.append("</ul>")
-        parts.append("<p>请相关负责人及时处理;已在处理的问题可在Herald中标记为“已确认”。</p>")
+        parts.append(f"<p>{html.escape(HOW_TO_ANSWER)}</p>")
         return "\n".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,8 +108,8 @@ class Router:
             self.holders[(holder["role"], holder["for_unit_id"])].append(holder)
 
     def unit_name(self, unit_id: str) -> str:
-        unit = self.units.get(unit_id)
-        return unit["name"] if unit else unit_id
+        """The unit's name told apart from its namesakes (集团办公室, 华夏新能源科技综合办公室)."""
+        return unit_label(unit_id, self.units)
 
     def host_unit(self, host_unit_id: str) -> tuple[str, list[Mapping[str, Any]]]:
         return host_unit_id, self.holders.get(("host_unit_head", host_unit_id), [])
@@ -151,4 +160,9 @@ def build_digests(tx: Transaction, *, periods: Mapping[str, tuple[str, str]], re
     for notice in token_notices:
         for digest in route(notice.host_unit_id):
             digest.token_notices.append(notice)
-    return [d for _, d in sorted(digests.items()) if d.findings or d.reminders or d.token_notices]
+    made = [d for _, d in sorted(digests.items()) if d.findings or d.reminders or d.token_notices]
+    both = {d.unit_id for d in made if d.audience == "host_unit"} & {d.unit_id for d in made if d.audience != "host_unit"}
+    for d in made:
+        d.title = d.unit_name + (f"（{AUDIENCE_LABELS[d.audience]}）" if d.unit_id in both and d.audience != "host_unit"
+                                 else "")
+    return made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 PLATFORM_LABELS = {
@@ -16,17 +18,105 @@ RULE_TITLES = {
     "CON-10": "发布申请提前量不足",
     "ACC-4": "账号变更未按时备案",
     "ACC-5": "未交接备案的人员发布",
+    "ACC-1": "账号未经批准开通",
+    "ACC-3": "备案登记不完整",
+    "PUB-3": "非指定人员操作",
+    "PUB-4": "发布信息未归档",
 }
 
 
+SEVERITY_LABELS = {"info": "提示", "low": "低", "medium": "中", "high": "高", "critical": "严重"}
+STANDING_LABEL = "常设"  # the period of a finding about a standing state (herald.findings.STANDING)
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# A clause as the policy packs write it: "000 §4.4", "001 art.12.2", "003 §5.1 note 3".
+_CLAUSE = re.compile(r"(\d{3}) (?:§([\d.]+)|art\.([\d.]+))(?: note (\d+))?")
+
+
+def platform_label(platform: str | None) -> str:
+    return PLATFORM_LABELS.get(platform or "", platform or "")
+
+
 def account_label(row: dict[str, Any]) -> str:
-    # sql/cadence/weekly_lapses_stage.sql writes the same label in the database (from PLATFORM_LABELS).
-    return f"{row['name']}({PLATFORM_LABELS.get(row['platform'], row['platform'])}, {row['account_id']})"
+    """「name」 as people know the account, then its platform and id: 华夏储能（微信公众号，acct-g-ess-wechat）.
+    sql/cadence/weekly_lapses_stage.sql writes the same label in the database (from PLATFORM_LABELS)."""
+    return f"{row['name']}（{platform_label(row['platform'])}，{row['account_id']}）"
+
+
+def person_label(name: str | None, person_id: str) -> str:
+    """A person as people read one: 沈颖娜（p0034）, the id only to tell namesakes apart."""
+    return f"{name}（{person_id}）" if name else person_id
+
+
+def severity_label(severity: str) -> str:
+    return SEVERITY_LABELS.get(severity, severity)
+
+
+def week_label_zh(label: str) -> str:
+    """2026-W45 as 2026年第45周."""
+    match = _WEEK.match(label)
+    return f"{match.group(1)}年第{int(match.group(2))}周" if match else label
+
+
+def period_label(period: str) -> str:
+    """A finding's period as people read it: 常设, 2026年第45周, or the day (2026-11-05) as it is."""
+    if period == "standing":
+        return STANDING_LABEL
+    return week_label_zh(period)
+
+
+def clause_label(clause: str) -> str:
+    """One clause in Chinese: 000号制度§4.4, 001号制度第12.2条, 003号制度§5.1注3."""
+    def words(match: re.Match) -> str:
+        policy, section, article, note = match.groups()
+        where = f"§{section}" if section else f"第{article}条"
+        return f"{policy}号制度{where}" + (f"注{note}" if note else "")
+
+    return _CLAUSE.sub(words, clause)
 
 
 def cite(policy: Any, key: str, rule_id: str) -> str:
-    """The citation people read: the clause, or a note that the value is Herald's default for a gap in the policy."""
+    """The citation people read, each clause once: 依据000号制度§4.4，规则PUB-5; for a value the policy does not
+    set, what Herald applies instead: 000号制度未作规定，参照002号制度第10.2条，规则CON-9."""
     clause = policy.clause(key)
     if clause.startswith("Herald default"):
-        return f"依据{policy.policy_id}号制度未作规定时的Herald默认规则,规则{rule_id}"
-    return f"依据{policy.policy_id}号制度 {clause},规则{rule_id}"
+        applied = re.split(r"\b(?:applies|adopts)\b", clause, maxsplit=1)
+        adopted, last_policy = [], None
+        for match in _CLAUSE.finditer(applied[1]) if len(applied) == 2 else ():
+            label = clause_label(match.group(0))  # a second clause of the same pack without the pack again
+            adopted.append(label.removeprefix(f"{last_policy}号制度") if match.group(1) == last_policy else label)
+            last_policy = match.group(1)
+        basis = f"参照{'、'.join(adopted)}" if adopted else "按Herald默认规则"
+        return f"{policy.policy_id}号制度未作规定，{basis}，规则{rule_id}"
+    return f"依据{clause_label(clause)}，规则{rule_id}"
+
+
+def subject_label(row: dict[str, Any]) -> str:
+    """What a finding is about, by name (a row of sql/findings/described.sql): the account, the post's title,
+    the operator; the subject's id only where nothing else names it (an archive day)."""
+    account = f"「{row['account_name']}」（{platform_label(row['platform'])}）" if row.get("account_name") else ""
+    kind = row.get("subject_type")
+    if kind == "post" and account:
+        title = row.get("post_title")
+        excerpt = (row.get("post_excerpt") or "").strip()
+        return f"{account}稿件" + (f"《{title}》" if title else f"“{excerpt[:20]}…”" if excerpt else row["subject_id"])
+    if kind == "published_item" and account:
+        return f"{account}的一条信息"
+    if kind == "account_event" and account:
+        return f"{account}的账号变更"
+    if kind == "account_operator" and account:
+        return f"{person_label(row.get('operator_name'), row.get('operator_id') or '')}在{account}"
+    return account or row["subject_id"]
+
+
+def unit_label(unit_id: str, units: Mapping[str, Mapping[str, Any]]) -> str:
+    """A unit's name that tells it from its namesakes: a department under the group as 集团办公室, under a
+    subsidiary with the subsidiary's short name (华夏新能源科技综合办公室); the group and subsidiaries as named."""
+    unit = units.get(unit_id)
+    if unit is None:
+        return unit_id
+    parent = units.get(unit.get("parent_id") or "")
+    if parent is None:
+        return unit["name"]
+    prefix = "集团" if not parent.get("parent_id") else re.sub(r"(有限责任公司|股份有限公司|有限公司)$", "", parent["name"])
+    return unit["name"] if unit["name"].startswith(prefix) else prefix + unit["name"]

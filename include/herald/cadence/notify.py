@@ -55,7 +55,7 @@ def dingtalk_payload(digest: Digest) -> dict[str, Any]:
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk 加签: HMAC-SHA256 of "timestamp\\nsecret" keyed by the secret, Base64, then URL-encoded."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return urllib.parse.quote_plus(base64.b64encode(digest))
 
 

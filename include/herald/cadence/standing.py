@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from herald.cadence.labels import account_label, cite
+from herald.cadence.labels import account_label, cite, person_label
 from herald.cadence.window import ScanWindow, week_label
 from herald.cadence.workdays import WorkdayCalendar, day_number, day_of_number
 from herald.db import Transaction
@@ -62,8 +62,8 @@ def mass_send_findings(tx: Transaction, window: ScanWindow, policy_for: Callable
         item_ids = sorted(row["item_ids"].split(","))
         findings.append(Finding(
             rule_id="CON-9", subject_type="account", subject_id=row["account_id"], period=day, severity="medium",
-            summary=f"微信公众号{account_label(row)}在{day}群发{row['mass_sends']}次,超过每日{allowed}次的限制"
-                    f"({cite(policy, 'mass_send', 'CON-9')})。",
+            summary=f"微信公众号{account_label(row)}在{day}群发{row['mass_sends']}次，超过每日{allowed}次的限制"
+                    f"（{cite(policy, 'mass_send', 'CON-9')}）。",
             evidence={"policy_id": policy.policy_id, "policy_sha256": policy.content_hash,
                       "clause": policy.clause("mass_send"), "day": day, "mass_sends": row["mass_sends"],
                       "max_per_day": allowed, "item_ids": item_ids, "host_unit_id": row["host_unit_id"]},
@@ -80,8 +80,8 @@ def undispatched_findings(tx: Transaction, window: ScanWindow, policy_for: Calla
         findings.append(Finding(
             rule_id="PUB-1", subject_type="published_item", subject_id=row["item_id"], period=day, severity="high",
             summary=f"账号{account_label(row)}于{format_shanghai(row['published_at'])}出现一条未经Herald审批发布的信息"
-                    f"(平台内容ID {row['platform_item_id'] or '未知'}),未走完审批流程、也非指定运营人员经Herald发布"
-                    f"({cite(policy, 'approval_chains', 'PUB-1、PUB-3')})。",
+                    f"（平台内容编号{row['platform_item_id'] or '未知'}），未走完审批流程、也非指定运营人员经Herald发布"
+                    f"（{cite(policy, 'approval_chains', 'PUB-1、PUB-3')}）。",
             evidence={"policy_id": policy.policy_id, "policy_sha256": policy.content_hash,
                       "clause": policy.clause("approval_chains"), "related_rules": ["PUB-3"], "day": day,
                       "account_id": row["account_id"], "platform_item_id": row["platform_item_id"],
@@ -115,14 +115,14 @@ def lead_time_findings(tx: Transaction, window: ScanWindow, policy_for: Callable
         day = _day(publish[i])
         lead = timedelta(seconds=int(lead_seconds[i]))
         if urgent[i]:
-            need = f"重要紧急信息应至少提前{policy.lead_time.urgent_min_working_days}个工作日提出,实际提前{int(working_days[i])}个工作日"
+            need = f"重要紧急信息应至少提前{policy.lead_time.urgent_min_working_days}个工作日提出，实际提前{int(working_days[i])}个工作日"
         else:
-            need = f"常规信息应至少提前{policy.lead_time.regular_min_days}天提出,实际仅提前{_duration_zh(lead)}"
+            need = f"常规信息应至少提前{policy.lead_time.regular_min_days}天提出，实际仅提前{_duration_zh(lead)}"
         findings.append(Finding(
             rule_id="CON-10", subject_type="post", subject_id=row["post_id"], period=day, severity="low",
-            summary=f"账号{account_label(row)}的稿件《{row['title'] or row['post_id']}》于{format_shanghai(row['requested_at'])}"
-                    f"提出发布申请,计划{format_shanghai(row['publish_at'])}发布:{need}"
-                    f"({cite(policy, 'lead_time', 'CON-10')})。",
+            summary=f"账号{account_label(row)}的稿件{_post_title(row)}于{format_shanghai(row['requested_at'])}"
+                    f"提出发布申请，计划{format_shanghai(row['publish_at'])}发布：{need}"
+                    f"（{cite(policy, 'lead_time', 'CON-10')}）。",
             evidence={"policy_id": policy.policy_id, "policy_sha256": policy.content_hash,
                       "clause": policy.clause("lead_time"), "day": day, "urgency": row["urgency"],
                       "requested_at": row["requested_at"], "publish_at": row["publish_at"],
@@ -135,9 +135,17 @@ def lead_time_findings(tx: Transaction, window: ScanWindow, policy_for: Callable
     return findings, len(rows)
 
 
+def _post_title(row: dict[str, Any]) -> str:
+    """《title》, or for a post without one (a Weibo text) the start of its text: “今天我们…”."""
+    if row.get("title"):
+        return f"《{row['title']}》"
+    excerpt = " ".join((row.get("excerpt") or "").split())
+    return f"“{excerpt[:20]}…”" if excerpt else "（无标题）"
+
+
 def _duration_zh(lead: timedelta) -> str:
     if lead.total_seconds() < 0:
-        return "0小时(申请晚于发布时间)"
+        return "0小时（申请晚于发布时间）"
     days, hours = lead.days, lead.seconds // 3600
     return f"{days}天{hours}小时" if days else f"{hours}小时"
 
@@ -161,12 +169,12 @@ def late_filing_findings(tx: Transaction, window: ScanWindow, policy_for: Callab
         row, policy = rows[i], policies[rows[i]["policy_id"]]
         day = _day(occurred[i])
         change = CHANGE_LABELS.get(row["step"], row["step"])
-        when = (f"于{format_shanghai(row['filed_at'])}才书面备案,晚了{int(taken[i])}个工作日" if is_filed[i]
+        when = (f"于{format_shanghai(row['filed_at'])}才书面备案，晚了{int(taken[i])}个工作日" if is_filed[i]
                 else f"截至{format_shanghai(window.as_of)}已过{int(taken[i])}个工作日仍未书面备案")
         findings.append(Finding(
             rule_id="ACC-4", subject_type="account_event", subject_id=row["event_id"], period=day, severity="medium",
-            summary=f"账号{account_label(row)}于{day}变更{change},{when};"
-                    f"应在{int(allowed[i])}个工作日内备案({cite(policy, 'change_filing', 'ACC-4')})。",
+            summary=f"账号{account_label(row)}于{day}变更{change}，{when}；"
+                    f"应在{int(allowed[i])}个工作日内备案（{cite(policy, 'change_filing', 'ACC-4')}）。",
             evidence={"policy_id": policy.policy_id, "policy_sha256": policy.content_hash,
                       "clause": policy.clause("change_filing"), "day": day, "change": row["step"],
                       "occurred_at": row["occurred_at"], "filed_at": row["filed_at"],
@@ -189,9 +197,9 @@ def unassigned_operator_findings(tx: Transaction, window: ScanWindow, policy_for
         findings.append(Finding(
             rule_id="ACC-5", subject_type="account_operator", subject_id=f"{row['account_id']}/{row['operator_id']}",
             period=label, severity="high",
-            summary=f"{row['operator_name'] or row['operator_id']}({row['operator_id']})在{days}于账号{account_label(row)}"
-                    f"发布了{row['items']}条信息,但当时并无该账号的运营人员指定和交接备案"
-                    f"({cite(policy, 'handover', 'ACC-5')})。",
+            summary=f"{person_label(row['operator_name'], row['operator_id'])}在{days}于账号{account_label(row)}"
+                    f"发布了{row['items']}条信息，但当时并无该账号的运营人员指定和交接备案"
+                    f"（{cite(policy, 'handover', 'ACC-5')}）。",
             evidence={"policy_id": policy.policy_id, "policy_sha256": policy.content_hash,
                       "clause": policy.clause("handover"), "week": label, "account_id": row["account_id"],
                       "operator_id": row["operator_id"], "first_day": first, "last_day": last,

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from herald.cadence.labels import PLATFORM_LABELS
+from herald.cadence.labels import account_label, week_label_zh
 from herald.cadence.window import week_label, week_of_instant
 from herald.db import Transaction
 from herald.timeutil import format_shanghai, require_aware, shanghai, shanghai_midnight_utc, week_index_monday
-
 
 TOKEN_NOTICE_DAYS = 7
 
@@ -38,9 +37,9 @@ class Reminder:
 
     @property
     def text(self) -> str:
-        return (f"账号{self.name}({PLATFORM_LABELS.get(self.platform, self.platform)}, {self.account_id})"
-                f"本周({self.week})尚未发布信息,也没有已审批待发布的稿件;请在{self.deadline_on}(周日)前完成发布,"
-                f"以免违反每周至少更新一次的要求(规则PUB-5)。")
+        account = account_label({"name": self.name, "platform": self.platform, "account_id": self.account_id})
+        return (f"账号{account}本周（{week_label_zh(self.week)}）尚未发布信息，也没有已审批待发布的稿件；"
+                f"请在{self.deadline_on}（周日）前完成发布，以免违反每周至少更新一次的要求（规则PUB-5）。")
 
     def as_dict(self) -> dict[str, str]:
         return {"account_id": self.account_id, "host_unit_id": self.host_unit_id, "policy_id": self.policy_id,
@@ -82,8 +81,9 @@ class TokenNotice:
 
     @property
     def text(self) -> str:
-        return (f"账号{self.name}({PLATFORM_LABELS.get(self.platform, self.platform)}, {self.account_id})的平台授权"
-                f"将于{format_shanghai(self.expires_at)}到期,请主管部门及时重新授权,以免无法发布。")
+        account = account_label({"name": self.name, "platform": self.platform, "account_id": self.account_id})
+        return (f"账号{account}的平台授权将于{format_shanghai(self.expires_at)}到期，"
+                f"请主管部门及时重新授权，以免无法发布。")
 
     def as_dict(self) -> dict[str, str]:
         return {"account_id": self.account_id, "host_unit_id": self.host_unit_id, "expires_at": self.expires_at.isoformat()}

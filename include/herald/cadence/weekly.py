@@ -29,12 +29,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
-from herald.cadence.labels import PLATFORM_LABELS, cite
+from herald.cadence.labels import PLATFORM_LABELS, cite, week_label_zh
 from herald.cadence.window import ScanWindow, week_label
 from herald.db import Transaction, sql_text
-from herald.findings import Scope, apply_stage, open_stage
+from herald.findings import Scope, apply_stage, history_batch, open_stage
 from herald.timeutil import require_aware, week_index_monday
 
 RULE_ID = "PUB-5"
@@ -94,12 +94,14 @@ def record_lapses(tx: Transaction, window: ScanWindow, policy_for, *, detected_b
     open_stage(tx)
     for params in policies.values():
         tx.execute("cadence/weekly_lapses_stage", **shared, **params, detected_by=detected_by)
-    applied = apply_stage(tx, scope=scope(window) if full else None, now=now)
+    applied = apply_stage(tx, scope=scope(window) if full else None, now=now, detected_by=detected_by)
     counts["composed"] = applied["reported"]
     counts["resolved"] = applied["resolved"]
     if full:
         tx.execute("cadence/findings_analyze")
     else:
+        tx.execute("cadence/weekly_history_gone", weeks=shared["weeks"], rule_id=RULE_ID, now=now,
+                   batch=history_batch(), actor=detected_by)
         counts["resolved"] += tx.execute("cadence/weekly_resolve_gone", weeks=shared["weeks"], rule_id=RULE_ID,
                                          now=now)
     tx.execute("cadence/lapse_state_record")
@@ -133,17 +135,20 @@ def _policy_params(policy, detected_by: str, dialect: str) -> dict:
     return {**params, "basis_tail": hashlib.sha256(ingredients.encode()).hexdigest()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _composing_sql_sha256(dialect: str) -> str:
     """A new version of the statement that writes the findings' text makes every finding due to be written again."""
     return hashlib.sha256(sql_text("cadence/weekly_lapses_stage", dialect).encode()).hexdigest()
 
 
 def _week_row(week: int) -> list:
-    """What the findings say about a week: its index, ISO label, first and last day (ISO, then as 03月03日)."""
+    """What the findings say about a week: its index, ISO label, first and last day (ISO, then as 03月03日), and
+    the label people read (2025年第10周)."""
     monday = week_index_monday(week)
     sunday = monday + timedelta(days=6)
-    return [week, week_label(week), monday.isoformat(), sunday.isoformat(), f"{monday:%m月%d日}", f"{sunday:%m月%d日}"]
+    label = week_label(week)
+    return [week, label, monday.isoformat(), sunday.isoformat(), f"{monday:%m月%d日}", f"{sunday:%m月%d日}",
+            week_label_zh(label)]
 
 
 def scope(window: ScanWindow) -> Scope:

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from herald.timeutil import (
-    epoch_to_local_week_index, iso_week_label, require_aware, shanghai_midnight_utc, week_index_monday,
+    epoch_to_local_week_index,
+    iso_week_label,
+    require_aware,
+    shanghai_midnight_utc,
+    week_index_monday,
 )
 
 
@@ -56,19 +60,19 @@ class ScanWindow:
             )
 
     @classmethod
-    def complete_weeks(cls, first_week: int, last_week: int, as_of: datetime) -> "ScanWindow":
+    def complete_weeks(cls, first_week: int, last_week: int, as_of: datetime) -> ScanWindow:
         """The weeks of [first_week, last_week] that are complete at ``as_of`` (possibly none)."""
         return cls(first_week, min(last_week, week_of_instant(as_of) - 1), as_of)
 
     @classmethod
-    def for_interval(cls, start: datetime, end: datetime, rescan_weeks: int) -> "ScanWindow":
+    def for_interval(cls, start: datetime, end: datetime, rescan_weeks: int) -> ScanWindow:
         """A scheduled run over [start, end): the weeks completed by ``end`` since ``rescan_weeks`` before ``start``."""
         if rescan_weeks < 0:
             raise ValueError("rescan_weeks: must not be negative")
         return cls.complete_weeks(week_of_instant(start) - rescan_weeks, week_of_instant(end) - 1, end)
 
     @classmethod
-    def for_audit_year(cls, year: int, as_of: datetime) -> "ScanWindow":
+    def for_audit_year(cls, year: int, as_of: datetime) -> ScanWindow:
         """The ISO weeks of ISO week-year ``year`` (each week belongs to the year of its Thursday)."""
         first = week_of_day(date.fromisocalendar(year, 1, 1))
         last = week_of_day(date.fromisocalendar(year + 1, 1, 1)) - 1

@@ -35,7 +35,7 @@ class WorkdayCalendar:
     rank: np.ndarray  # working days in [first_day, day], per day
 
     @classmethod
-    def covering(cls, first_day: int, last_day: int) -> "WorkdayCalendar":
+    def covering(cls, first_day: int, last_day: int) -> WorkdayCalendar:
         """A calendar from ``first_day`` to ``last_day`` (day numbers), with margin for deadlines after them."""
         first, last = int(first_day) - 1, int(last_day) + 40
         flags = [working_day(day_of_number(n)) for n in range(first, last + 1)]  # one entry per calendar day

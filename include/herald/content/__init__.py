@@ -1,5 +1,8 @@
 """Content checks (CON-1, CON-2, CON-7 to CON-10) as pure functions returning every violation found.
 
+CON-7 covers every platform text limit checked at queue time: Weibo's length and link
+(``weibo``), WeChat's article title, body and article count (``wechat``).
+
 Each check returns a list of ``herald.errors.Violation``; ``check_item`` runs all that apply to one
 item so the author sees everything to fix at once. Screening (CON-3, CON-4) lives in
 ``herald.screening``; its ``to_violations`` output joins these lists the same way.
@@ -24,7 +27,8 @@ from herald.content.schedule import (
     count_working_days,
     is_working_day,
 )
-from herald.content.weibo import URL_PATTERN, check_weibo_length, weibo_length
+from herald.content.wechat import check_wechat_article
+from herald.content.weibo import URL_PATTERN, check_weibo_length, check_weibo_link, weibo_length
 from herald.errors import Violation
 
 
@@ -43,6 +47,7 @@ class ContentItem:
     media: tuple[Mapping, ...] = ()
     preview_sent_at: datetime | None = None
     other_mass_sends_at: tuple[datetime, ...] = ()  # the account's other mass sends, scheduled or published
+    title: str | None = None
 
 
 def check_item(item: ContentItem, rules=None) -> list[Violation]:
@@ -51,9 +56,13 @@ def check_item(item: ContentItem, rules=None) -> list[Violation]:
     content = rules.content
     violations = check_category(item.category, content.categories)
     if content.source_required:
-        violations += check_source(item.source)
+        violations += check_source(item.source, content.source_placeholders)
     if item.platform == "weibo":
         violations += check_weibo_length(item.body, content)
+        # The account's safe domains sit with its connection, not known at queue time: presence only.
+        violations += check_weibo_link(item.body, None)
+    elif item.platform == "wechat":
+        violations += check_wechat_article(item.title, item.body)
     violations += check_media(item.media, content)
     if item.kind == "mass_send":
         violations += check_mass_send(item.publish_at, item.other_mass_sends_at, item.preview_sent_at, rules.mass_send)
@@ -78,7 +87,9 @@ __all__ = [
     "check_mass_send",
     "check_media",
     "check_source",
+    "check_wechat_article",
     "check_weibo_length",
+    "check_weibo_link",
     "count_working_days",
     "detect_image_format",
     "is_working_day",

@@ -14,10 +14,15 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class ContentLimits:
-    """CON-1, CON-2, CON-7, CON-8 (002 art.10.2: "大于1MB小于5MB", "不超过500M"; a MB is 1 MiB)."""
+    """CON-1, CON-2 (001 art.11, 002 art.10.1), CON-7, CON-8 (002 art.10.2: "大于1MB小于5MB", "不超过500M"; a MB is 1 MiB)."""
 
     categories: tuple[str, ...] = ()  # allowed category codes; any container of codes works (a policy gives a dict)
     source_required: bool = True
+    # CON-2: words that name no real source (compared by herald.content.fields.source_key).
+    source_placeholders: tuple[str, ...] = (
+        "未知", "不详", "来源不详", "来源未知", "网络", "来自网络", "互联网", "佚名", "匿名", "无", "暂无", "其他",
+        "unknown", "n/a", "none", "null", "-", "—", "?", "？",
+    )
     weibo_max_chars: int = 140
     weibo_url_weight: int = 20  # half-width units per URL, whatever its length (20 = 10 Chinese characters)
     image_types: tuple[str, ...] = ("jpeg",)

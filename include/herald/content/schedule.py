@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from herald.calendar import working_day
-
 from herald.errors import HeraldError, Violation
 from herald.timeutil import format_shanghai, local_day, require_aware
 

@@ -9,7 +9,9 @@ The life of a due post, one module per step:
 - ``dispatcher``: a write-ahead attempt row, the one platform call, then the platform's ids stored
   before anything else; ``confirm`` (read-only, safe to repeat) files the published item.
 - ``reconcile``: settles what was left unknown by reading the platform, never by sending again.
-- ``manual``: hand-offs to operators of channels without an API, their confirmations and deadlines.
+- ``manual``: the confirmations and deadlines of hand-offs to operators of channels without an API.
+- ``channels``: one module per publishing route (``wechat``, ``weibo``, ``cms``, ``manual``) on the
+  contract in ``channels.base``; ``channels.routing.Channels`` picks each post's channel.
 
 Posts move approved -> dispatching -> unconfirmed -> published, or -> failed with the reason, or back
 to approved (with the reason and a retry time) when nothing reached the platform.

@@ -22,7 +22,7 @@ from typing import Any
 
 from herald.db import Database
 from herald.posts.approval import progress
-from herald.posts.queue import record_events
+from herald.posts.events import record_events
 from herald.timeutil import format_shanghai, require_aware
 
 

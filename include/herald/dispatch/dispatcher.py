@@ -29,11 +29,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from herald.db import Database
-from herald.dispatch.channels import Channel, Channels
+from herald.dispatch.channels.base import Channel, ClientUnavailable
+from herald.dispatch.channels.routing import Channels
 from herald.dispatch.claim import claim_all
+from herald.dispatch.failures import platform_name, refusal_words
 from herald.dispatch.model import FAILED, PUBLISHED, DispatchResult, Settlement, dumps, loads
 from herald.platforms.outcome import Outcome, OutcomeKind
-from herald.posts.queue import record_event
+from herald.posts.events import record_event
 from herald.timeutil import now_utc, require_aware
 
 MAX_SUBMITS = 5  # retryable outcomes (nothing reached the platform) are tried at most this often
@@ -78,12 +80,28 @@ def dispatch_second(db: Database, post_ids: Sequence[str], channels: Channels, *
             results[post_id] = DispatchResult(post_id, "not_claimed", verdict.reason)
             continue
         try:
-            claimed.append((channels.for_post(verdict.post), verdict.post))
-        except Exception as exc:  # no client for the account: claimed without a call, reconciliation returns it
+            channel = channels.for_post(verdict.post)
+            channel.preflight()
+            claimed.append((channel, verdict.post))
+        except ClientUnavailable as exc:  # not configured: provably no call, so it fails now with the reason
+            results[post_id] = fail_unconfigured(db, verdict.post, exc, now=clock())
+        except Exception as exc:  # claimed without a call, reconciliation returns it
             results[post_id] = DispatchResult(post_id, "write_failed", f"{type(exc).__name__}: {exc}"[:500])
     for result in submit_claimed(db, claimed, clock=clock, max_in_flight=max_in_flight, timings=timings):
         results[result.post_id] = result
     return [results[post_id] for post_id in post_ids]
+
+
+def fail_unconfigured(db: Database, post: dict[str, Any], error: Exception, *, now: datetime) -> DispatchResult:
+    """A claimed post whose account has no usable client: no call was made (no attempt row); it fails with the reason."""
+    post_id = post["post_id"]
+    reason = (f"发布失败：账号“{post.get('account_name') or post['account_id']}”没有可用的{platform_name(post['platform'])}"
+              f"连接配置（{error}），未调用平台")[:1000]
+    with db.transaction() as tx:
+        if tx.execute("dispatch/set_state", post_id=post_id, new_state="failed", reason=reason, now=now,
+                      expected_state="dispatching") == 1:
+            record_event(tx, post_id, "failed", reason, None, now)
+    return DispatchResult(post_id, "failed", reason)
 
 
 def write_ahead(db: Database, claimed: Sequence[tuple[Channel, dict[str, Any]]], *, now: datetime) -> list[Submission]:
@@ -195,7 +213,8 @@ def _store_outcome(tx, submission: Submission, outcome: Outcome, *, started: dat
         submits = tx.scalar("dispatch/submit_attempts_count", post_id=post_id)
         if submits >= MAX_SUBMITS:
             state, status = "failed", "failed"
-            reason = f"已尝试提交 {submits} 次，平台均未受理（最后一次：{outcome}）"
+            reason = (f"发布失败：已尝试提交 {submits} 次，{platform_name(post['platform'])}均未受理（最后一次："
+                      f"{refusal_words(post['platform'], outcome.code, outcome.message)}）")
         else:
             not_before = now + timedelta(seconds=_retry_delay(outcome, submits))
             reason = f"平台未受理（{outcome}），未发布；将于 {not_before.isoformat()} 后重试"
@@ -204,7 +223,8 @@ def _store_outcome(tx, submission: Submission, outcome: Outcome, *, started: dat
             return DispatchResult(post_id, "retry_later", reason, {}, started.isoformat())
     else:
         state, status = "failed", "failed"
-        reason = f"平台拒绝发布：{outcome}"
+        reason = (f"发布失败：{platform_name(post['platform'])}拒绝"
+                  f"（{refusal_words(post['platform'], outcome.code, outcome.message)}）")
     changed = tx.execute("dispatch/store_ref", post_id=post_id, platform_ref=dumps(ref) if ref else None,
                          new_state=state, reason=reason, now=now, expected_state="dispatching")
     if changed != 1:

@@ -1,4 +1,6 @@
-"""Manual channels: hand the item to the designated operator, take the confirmed link, watch the deadline.
+"""Manual channels: take the operator's confirmed link, watch the deadline of each hand-off.
+
+The hand-off itself is the manual channel's one call (``herald.dispatch.channels.manual``).
 
 A missed deadline is a finding under PUB-4 (every published item is filed and archived): an item
 whose publication nobody confirmed cannot be filed, and the operator may have published it without
@@ -12,37 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from herald.db import Database
-from herald.dispatch.model import dumps
+from herald.dispatch.channels.manual import handoff_of
+from herald.dispatch.dispatcher import settle
 from herald.errors import ValidationError, Violation
 from herald.findings import Finding, record_event_findings
 from herald.platforms import manual as manual_platform
+from herald.posts.events import note_override
 from herald.timeutil import format_shanghai, local_day, require_aware
 
 RULE = "PUB-4"
 
 
-def hand_off(db: Database, handoff: manual_platform.Handoff, *, now: datetime) -> None:
-    """Record the hand-off (once: a repeated hand-off of the same post changes nothing)."""
-    with db.transaction() as tx:
-        tx.execute("dispatch/insert_handoff", post_id=handoff.post_id, operator_id=handoff.operator_id,
-                   handoff=dumps(handoff.as_dict()), handed_at=require_aware(now, "now"),
-                   deadline_at=handoff.deadline_at)
-
-
-def _handoff_of(row: dict[str, Any]) -> manual_platform.Handoff:
-    data = __import__("json").loads(row["handoff"])
-    return manual_platform.Handoff(
-        post_id=data["post_id"], account_id=data["account_id"], platform=data["platform"],
-        operator_id=data["operator_id"], title=data["title"], body=data["body"],
-        publish_at=datetime.fromisoformat(data["publish_at"]), deadline_at=row["deadline_at"],
-        expected_hosts=tuple(data["expected_hosts"]), media=tuple(data.get("media") or ()),
-    )
-
-
 def confirm_manual(db: Database, post_id: str, *, link: str, person_id: str, now: datetime) -> dict[str, Any]:
     """The operator confirms the link of the published item; the post is filed as published."""
-    from herald.dispatch.dispatcher import settle
-
     now = require_aware(now, "now")
     row = db.fetch_one("dispatch/handoff", post_id=post_id)
     if row is None:
@@ -50,12 +34,13 @@ def confirm_manual(db: Database, post_id: str, *, link: str, person_id: str, now
     if row["confirmed_at"] is not None:
         raise ValidationError([Violation("post_id", "PUB-4",
                                          f"该信息已于 {format_shanghai(row['confirmed_at'])} 由 {row['confirmed_by']} 回填")])
-    confirmation = manual_platform.check_confirmation(_handoff_of(row), link, person_id, now)
+    confirmation = manual_platform.check_confirmation(handoff_of(row), link, person_id, now)
     with db.transaction() as tx:
         changed = tx.execute("dispatch/confirm_handoff", post_id=post_id, link=confirmation.link,
                              confirmed_by=person_id, confirmed_at=now, is_late=confirmation.is_late)
         if changed != 1:
             raise ValidationError([Violation("post_id", "PUB-4", "该信息已被回填，请刷新后查看")])
+        note_override(tx, [post_id], now)  # an administrator's override is marked with the confirmation itself
     settled = settle(db, post_id, now=now)
     return {"post_id": post_id, "state": settled["state"], "link": confirmation.link, "is_late": confirmation.is_late}
 

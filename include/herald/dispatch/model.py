@@ -28,19 +28,19 @@ class Settlement:
 
     @classmethod
     def published(cls, url: str | None, platform_item_id: str | None, published_at: datetime | None = None,
-                  platform_publish_id: str | None = None, **extra: Any) -> "Settlement":
+                  platform_publish_id: str | None = None, **extra: Any) -> Settlement:
         return cls(PUBLISHED, url, platform_item_id, platform_publish_id, published_at, **extra)
 
     @classmethod
-    def pending(cls, reason: str = "", **extra: Any) -> "Settlement":
+    def pending(cls, reason: str = "", **extra: Any) -> Settlement:
         return cls(PENDING, reason=reason, **extra)
 
     @classmethod
-    def failed(cls, reason: str, **extra: Any) -> "Settlement":
+    def failed(cls, reason: str, **extra: Any) -> Settlement:
         return cls(FAILED, reason=reason, **extra)
 
     @classmethod
-    def not_found(cls, reason: str = "") -> "Settlement":
+    def not_found(cls, reason: str = "") -> Settlement:
         return cls(NOT_FOUND, reason=reason)
 
 

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from herald.db import Database
-from herald.dispatch.channels import Channels
+from herald.dispatch.channels.routing import Channels
 from herald.dispatch.dispatcher import apply_settlement, settle
 from herald.dispatch.model import FAILED, NOT_FOUND, PUBLISHED, Settlement, loads
-from herald.posts.queue import record_event
+from herald.posts.events import record_event
 from herald.timeutil import require_aware
 
 DEFAULT_GRACE = timedelta(seconds=30)  # leave a just-claimed post to its own run first
@@ -50,7 +50,7 @@ def reconcile_post(db: Database, post_id: str, channels: Channels, *, now: datet
     if settlement.status == NOT_FOUND and waited >= settle_window:
         minutes = int(waited.total_seconds() // 60)
         settlement = Settlement.failed(
-            f"提交结果未知，提交后 {minutes} 分钟在平台上仍未找到该信息（{settlement.reason}），判定未发布；"
+            f"发布失败：提交结果未知，提交后 {minutes} 分钟在平台上仍未找到该信息（{settlement.reason}），判定未发布；"
             "如需发布请人工重新提交（系统不会自动重发）")
         return apply_settlement(db, post, settlement, channel, now=now)
     reason = f"提交结果未知，正在查询平台核实（已等待 {int(waited.total_seconds())} 秒）：{settlement.reason}"

@@ -15,17 +15,19 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from herald.content.schedule import check_mass_send
 from herald.db import Database
-from herald.dispatch.channels import Channels, StageFailed
+from herald.dispatch.channels.base import StageFailed
+from herald.dispatch.channels.routing import Channels
 from herald.dispatch.dispatcher import RETRYABLE
 from herald.dispatch.model import dumps
 from herald.errors import ValidationError
+from herald.posts.events import record_event
 from herald.posts.model import PostRequest
-from herald.posts.queue import record_event, validate
+from herald.posts.queue import validate
 from herald.timeutil import local_day, require_aware
 
 STAGED, ALREADY, FAILED, RETRY_LATER, SKIPPED = "staged", "already_staged", "failed", "retry_later", "skipped"
@@ -40,7 +42,7 @@ def due_posts(db: Database, *, until: datetime) -> list[dict[str, Any]]:
 def due_second(row: dict[str, Any], now: datetime) -> datetime:
     """The whole second a post goes out at: its publish time (or retry time), never in the past."""
     moment = max(row["publish_at"], row["dispatch_not_before_at"] or row["publish_at"], now)
-    whole = datetime.fromtimestamp(math.ceil(moment.timestamp()), tz=timezone.utc)
+    whole = datetime.fromtimestamp(math.ceil(moment.timestamp()), tz=UTC)
     return whole
 
 
@@ -164,4 +166,5 @@ def stage_due(db: Database, channels: Channels, *, now: datetime, horizon: timed
     counts: dict[str, int] = defaultdict(int)
     for result in results.values():
         counts[result] += 1
-    return {"seconds": group_by_second(ready, now), "counts": dict(counts)}
+    return {"seconds": group_by_second(ready, now), "counts": dict(counts),
+            "failed": [post_id for post_id, result in results.items() if result == FAILED]}

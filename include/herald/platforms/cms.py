@@ -68,11 +68,11 @@ def verify_signature(
     The signature is compared in constant time; the window check comes first so a
     replayed old request is refused even when its signature is genuine.
     """
-    if not timestamp or not signature or not timestamp.isdigit() or not signature.startswith("sha256="):
+    if not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()) or not signature.startswith("sha256="):
         return MALFORMED
     if abs(now - int(timestamp)) > window_seconds:
         return STALE
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature):
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode("utf-8")):
         return FORGED
     return VALID
 

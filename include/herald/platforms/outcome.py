@@ -17,7 +17,7 @@ from typing import Any
 from herald.timeutil import SHANGHAI, now_utc
 
 
-class OutcomeKind(str, Enum):
+class OutcomeKind(str, Enum):  # noqa: UP042 - StrEnum would change how members print in logs and messages
     OK = "ok"
     REFRESH_TOKEN = "refresh_token"  # the token is stale: refresh it, then the call may be repeated
     RETRY = "retry"  # nothing happened on the platform: try again with backoff

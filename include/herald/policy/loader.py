@@ -27,6 +27,7 @@ from herald.policy.model import Policy, build_policy
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
 _POLICY_ID = re.compile(r"^[0-9]{3}$")
+MAX_BYTES = 256 * 1024  # the shipped packs are about 10 KiB; pure-Python PyYAML scans about 2 MiB a second
 
 _cache: dict[Path, tuple[tuple[int, int], Policy]] = {}
 _cache_lock = threading.Lock()
@@ -89,9 +90,14 @@ def display_path(path: Path) -> str:
 def _load_uncached(path: Path, expected_id: str | None) -> Policy:
     shown = display_path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            # Never read more than the limit allows: the file may be huge, growing, or a device.
+            raw = file.read(MAX_BYTES + 1) if size <= MAX_BYTES else b""
     except OSError as exc:
         raise PolicyError([PolicyIssue(shown, None, "", f"cannot read policy file: {exc.strerror}")]) from None
+    if size > MAX_BYTES:
+        raise PolicyError([_size_issue(shown, size)])
     document, issues = parse_and_validate(raw, shown, expected_id=expected_id)
     if issues:
         raise PolicyError(issues)
@@ -100,6 +106,8 @@ def _load_uncached(path: Path, expected_id: str | None) -> Policy:
 
 def parse_and_validate(raw: bytes, shown: str, *, expected_id: str | None = None) -> tuple[Any, list[PolicyIssue]]:
     """The parsed document and every problem found in it (empty when the file is usable)."""
+    if len(raw) > MAX_BYTES:
+        return None, [_size_issue(shown, len(raw))]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -107,6 +115,8 @@ def parse_and_validate(raw: bytes, shown: str, *, expected_id: str | None = None
         return None, [PolicyIssue(shown, line, "", "file is not valid UTF-8")]
     try:
         parsed = yamltree.parse(text)
+    except yamltree.FormatRefused as exc:
+        return None, [PolicyIssue(shown, exc.line, "", exc.message)]
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_issue(exc, shown)]
     except yaml.YAMLError as exc:
@@ -128,6 +138,10 @@ def parse_and_validate(raw: bytes, shown: str, *, expected_id: str | None = None
         issues.append(PolicyIssue(shown, yamltree.line_of(parsed.root, ["policy_id"]), "policy_id",
                                   f"{policy_id!r} does not match the pack file name {expected_id}.yaml"))
     return parsed.data, sorted(set(issues), key=lambda i: (i.line or 0, i.path, i.message))
+
+
+def _size_issue(shown: str, size: int) -> PolicyIssue:
+    return PolicyIssue(shown, None, "", f"格式：文件大小 {size} 字节，超过上限 {MAX_BYTES} 字节")
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, shown: str) -> PolicyIssue:

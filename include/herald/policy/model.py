@@ -26,6 +26,8 @@ CLAUSE_ALIASES = {
     "handover_filing_required": "handover.filing_required",
     "confidential_route_role": "screening.confidential_route_role",
     "author_role": "approval_chains.author_role",
+    "one_step_per_person": "approval_chains.one_step_per_person",
+    "source_placeholders": "content.source_placeholders",
     "approval_response_timeout_hours": "approval_chains.response_timeout_hours",
 }
 
@@ -84,6 +86,7 @@ class Cadence:
 class Content:
     categories: FrozenDict  # code -> Chinese label, in the policy's order
     source_required: bool
+    source_placeholders: tuple[str, ...]  # CON-2: words that name no real source
     weibo_max_chars: int
     weibo_url_weight: int
     image_types: tuple[str, ...]
@@ -120,10 +123,22 @@ class Notifications:
 
 
 @dataclass(frozen=True)
+class InspectionThresholds:
+    """How the annual audit pack turns a year's record into a verdict (ACC-6); each value is cited in the pack."""
+
+    pass_max_missed_weeks: int
+    remarks_max_missed_weeks: int
+    unapproved_publication_fails: bool
+    unarchived_items_max_for_pass: int
+    fail_rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AnnualInspection:
     enabled: bool
     reviewed_by_role: str
     failing_account_may_be_deregistered: bool
+    thresholds: InspectionThresholds | None = None  # None: the policy sets none (herald.audit.verdict's defaults)
 
 
 @dataclass(frozen=True)
@@ -143,7 +158,8 @@ class Policy:
     platforms: tuple[str, ...]
     channels: FrozenDict  # platform -> api | webhook | manual
     roles: FrozenDict  # role code -> Chinese label
-    author_role: str
+    author_role: str  # the role that drafts and submits (PUB-2); the author must hold it for the account
+    one_step_per_person: bool  # PUB-2: nobody signs two steps of one post's chain
     approval_chains: FrozenDict  # account level -> tuple of approving role codes, in order
     approval_response_timeout_hours: int
     creation_steps: tuple[CreationStep, ...]
@@ -217,6 +233,18 @@ def clause_table(document: Mapping[str, Any]) -> FrozenDict:
     return FrozenDict(table)
 
 
+def _thresholds(section: Mapping[str, Any] | None) -> InspectionThresholds | None:
+    if section is None:
+        return None
+    return InspectionThresholds(
+        pass_max_missed_weeks=section["pass_max_missed_weeks"],
+        remarks_max_missed_weeks=section["remarks_max_missed_weeks"],
+        unapproved_publication_fails=section["unapproved_publication_fails"],
+        unarchived_items_max_for_pass=section["unarchived_items_max_for_pass"],
+        fail_rules=tuple(section["fail_rules"]),
+    )
+
+
 def build_policy(document: Mapping[str, Any], *, path: Path, content_hash: str) -> Policy:
     """Turn a document that passed validation (schema and checks) into a Policy."""
     d = document
@@ -238,6 +266,7 @@ def build_policy(document: Mapping[str, Any], *, path: Path, content_hash: str) 
         channels=FrozenDict({k: v for k, v in d["channels"].items() if k not in CITATION_KEYS}),
         roles=FrozenDict(d["roles"]["labels"]),
         author_role=chains["author_role"],
+        one_step_per_person=chains.get("one_step_per_person", True),
         approval_chains=FrozenDict({level: tuple(chains[level]) for level in ACCOUNT_LEVELS}),
         approval_response_timeout_hours=chains["response_timeout_hours"],
         creation_steps=tuple(CreationStep(s["code"], s["label"]) for s in d["creation_chain"]["steps"]),
@@ -251,6 +280,7 @@ def build_policy(document: Mapping[str, Any], *, path: Path, content_hash: str) 
         content=Content(
             categories=FrozenDict({c["code"]: c["label"] for c in content["categories"]}),
             source_required=content["source_required"],
+            source_placeholders=tuple(content.get("source_placeholders", ())),
             weibo_max_chars=content["weibo_max_chars"],
             weibo_url_weight=content["weibo_url_weight"],
             image_types=tuple(content["image_types"]),
@@ -266,7 +296,8 @@ def build_policy(document: Mapping[str, Any], *, path: Path, content_hash: str) 
         notifications=Notifications(tuple(notifications["route_roles"]), FrozenDict(notifications["channels"]),
                                     notifications["language"]),
         annual_inspection=AnnualInspection(inspection["enabled"], inspection["reviewed_by_role"],
-                                           inspection["failing_account_may_be_deregistered"]),
+                                           inspection["failing_account_may_be_deregistered"],
+                                           _thresholds(inspection.get("thresholds"))),
         assessment=Assessment(
             assessment["enabled"],
             date.fromisoformat(assessment["since_on"]) if assessment["since_on"] else None,

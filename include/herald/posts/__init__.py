@@ -5,6 +5,10 @@
   store nothing.
 - ``approval``: decide the next step of a post's chain; every decision binds to the content hash.
 - ``lifecycle``: edit (voids signatures), expire what was not approved in time, show state and history.
+- ``approval_requests``: asking approvers where they work: which step is pending, who may answer,
+  the request's text, and how an answer becomes a decision (wired into Airflow by herald_airflow).
+- ``events`` (each post's history of states and reasons) and ``policies`` (the default policy
+  lookup) serve the modules above and ``herald.dispatch``.
 """
 
 from herald.posts.model import PostRequest, ReleaseRequest, content_hash

@@ -3,20 +3,28 @@
 Signatures count only for the hash they were given on; an edit changes the hash, so earlier
 signatures stop counting and the chain starts again. Whoever decides (CLI, HTTP API or an
 Airflow human-in-the-loop task) goes through ``decide``, so the record is the same.
+
+Each step is a separate review: unless the policy says otherwise (``one_step_per_person``), a
+person who signed one step of a post's chain for its current content does not sign another, and
+the author signs none. Nothing is decided once the publish time has passed: the post expires
+(``herald.posts.lifecycle.expire_due``) and is submitted again if it is still wanted.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from herald.db import Database, Transaction
 from herald.errors import ValidationError, Violation
-from herald.posts.queue import record_event
-from herald.timeutil import local_day, require_aware
+from herald.posts.events import record_event
+from herald.posts.policies import default_policy_for
+from herald.posts.safety import check_text_field
+from herald.timeutil import format_shanghai, local_day, require_aware
 
 DECISIONS = ("approved", "rejected")
 DOORS = ("cli", "api", "hitl")
@@ -56,6 +64,31 @@ def role_holders(tx: Transaction, account_id: str, role: str, on) -> list[dict[s
     return tx.fetch("posts/role_holders", account_id=account_id, role=role, on=on)
 
 
+def _too_late(post: dict[str, Any], now: datetime) -> list[Violation]:
+    """PUB-1: no decision once the post expired or its publish time passed (shown in Beijing time)."""
+    when = format_shanghai(post["publish_at"])
+    if post["state"] == "expired":
+        return [Violation("post_id", "PUB-1", f"该信息到计划发布时间 {when} 审批链仍未完成，已过期，不能再审批；"
+                                              "如仍需发布，请修改发布时间后重新提交")]
+    if post["state"] == "awaiting_approval" and now >= post["publish_at"]:
+        return [Violation("post_id", "PUB-1", f"计划发布时间 {when} 已过（现在是 {format_shanghai(now)}），不能再审批；"
+                                              "该信息将按过期处理，如仍需发布，请修改发布时间后重新提交")]
+    return []
+
+
+def _signed_before(state: ChainProgress, approver: dict[str, Any], policy: Any) -> list[Violation]:
+    """PUB-2: one person signs at most one step of a post's chain (for its current content), unless
+    the policy allows more (``approval_chains.one_step_per_person: false``)."""
+    if not policy.one_step_per_person:
+        return []
+    signed = [a["step_no"] for a in state.approved if a["approver_id"] == approver["person_id"]]
+    if not signed:
+        return []
+    return [Violation("approver_id", "PUB-2",
+                      f"“{approver['name']}”已签批本信息审批链的第{signed[0]}步，同一人不得签批同一审批链的两个步骤，"
+                      "请由其他担任该角色的人员审批")]
+
+
 def decide(
     db: Database,
     *,
@@ -66,15 +99,21 @@ def decide(
     via: str,
     now: datetime,
     reason: str | None = None,
+    policy_for: Callable[[str], Any] = default_policy_for,
 ) -> dict[str, Any]:
     """Record one decision on the post's next step; return the post's new state. All problems are named at once."""
     now = require_aware(now, "now")
+    texts = {"post_id": post_id, "approver_id": approver_id, "reason": reason}
+    invisible = [v for field, value in texts.items() if isinstance(value, str)
+                 for v in check_text_field(field, value, html_allowed=False)]
+    if invisible:  # named before any id is looked up (the database refuses a NUL outright)
+        raise ValidationError(invisible)
     with db.transaction() as tx:
         post = tx.fetch_one("posts/post", post_id=post_id)
         if post is None:
             raise ValidationError([Violation("post_id", "PUB-1", f"待审信息“{post_id}”不存在")])
-        violations = []
-        if post["state"] != "awaiting_approval":
+        violations = _too_late(post, now)
+        if post["state"] not in ("awaiting_approval", "expired"):
             violations.append(Violation("post_id", "PUB-1", f"该信息当前状态为“{post['state']}”，不在待审批状态"))
         if content_hash != post["content_hash"]:
             violations.append(Violation("content_hash", "PUB-1",
@@ -98,6 +137,7 @@ def decide(
             if approver_id not in holders:
                 violations.append(Violation("approver_id", "PUB-2",
                                             f"“{approver['name']}”不担任本步骤所需的角色“{role}”，无权审批"))
+            violations += _signed_before(state, approver, policy_for(post["policy_id"]))
         if violations:
             raise ValidationError(violations)
 

@@ -11,15 +11,18 @@ from herald.db import Database
 from herald.errors import ValidationError, Violation
 from herald.findings import Finding, record_event_findings
 from herald.posts.approval import progress
+from herald.posts.events import record_event
 from herald.posts.model import PostRequest
-from herald.posts.queue import _default_policy_for, record_event, validate
+from herald.posts.policies import default_policy_for
+from herald.posts.queue import validate
 from herald.timeutil import format_shanghai, local_day, require_aware
 
 EDITABLE_STATES = ("awaiting_approval", "approved", "rejected")
 
 
 def edit_post(db: Database, post_id: str, *, editor_id: str, changes: Mapping[str, Any], now: datetime,
-              policy_for: Callable[[str], Any] = _default_policy_for) -> dict[str, Any]:
+              policy_for: Callable[[str], Any] = default_policy_for,
+              safe_domains_for: Callable[[str, str], Any] | None = None) -> dict[str, Any]:
     """Apply changes, check everything again, and restart the chain if the content changed."""
     now = require_aware(now, "now")
     with db.transaction() as tx:
@@ -42,7 +45,8 @@ def edit_post(db: Database, post_id: str, *, editor_id: str, changes: Mapping[st
             "kind": post["kind"],
         }
         request = PostRequest.from_mapping({**current, **dict(changes), "author_id": post["author_id"]})
-        checked = validate(tx, request, now=now, policy_for=policy_for, exclude_post_id=post_id)
+        checked = validate(tx, request, now=now, policy_for=policy_for, exclude_post_id=post_id,
+                           safe_domains_for=safe_domains_for)
         content_changed = checked.content_hash != post["content_hash"]
         if content_changed or post["state"] == "rejected":
             state = "awaiting_approval"

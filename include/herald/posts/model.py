@@ -33,7 +33,7 @@ class PostRequest:
     kind: str = "article"
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], *, where: str = "") -> "PostRequest":
+    def from_mapping(cls, data: Mapping[str, Any], *, where: str = "") -> PostRequest:
         """Build from JSON-like input (CLI file, HTTP body), naming every bad field at once."""
         prefix = f"{where}." if where else ""
         violations = [

@@ -14,7 +14,7 @@ from airflow.sdk import dag, task
 
 
 def _channels():
-    from herald.dispatch.channels import Channels
+    from herald.dispatch.channels.routing import Channels
     from herald_airflow.dispatch_clients import ConnectionClients
     from herald_airflow.hooks import HeraldDatabaseHook
 

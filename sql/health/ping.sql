@@ -1,0 +1,2 @@
+-- The connection form's Test button: the database answers.
+SELECT 1 AS ok
