@@ -7,6 +7,11 @@ FROM apache/airflow:3.3.2-python3.11
 
 # constraints.txt is the full lock frozen from an environment that passed the tests: with it, pip
 # cannot silently pick other versions than the ones tested (see airflow-notes, "Install").
+# The audit pack's PDF needs a CJK font (WeasyPrint refuses to render Chinese as boxes: the build fails without one).
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends fontconfig fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+USER airflow
 COPY --chown=airflow:0 requirements.txt constraints.txt /opt/herald/
 RUN pip install --no-cache-dir -r /opt/herald/requirements.txt -c /opt/herald/constraints.txt
 

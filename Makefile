@@ -14,7 +14,7 @@ include config/native.env
 -include .env
 export
 
-.PHONY: help venv lock airflow-init world demo up lint test test-fast fuzz bench clean
+.PHONY: help venv lock airflow-init world demo up env lint test test-fast fuzz bench clean
 
 help:
 	@echo "make demo   - build everything on embedded defaults and run the pipelines (see README)"
@@ -55,6 +55,12 @@ world: airflow-init
 
 up: world
 	$(DEV_PY) -m herald_dev.standalone
+
+# The native environment for a shell (config/native.env and .env, with ${HERALD_HOME} filled in, quoted for the
+# shell): eval "$$(make -s env)" and the command line finds Herald's database and Airflow as make demo left them.
+NATIVE_VARS := $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' config/native.env .env 2>/dev/null)
+env:
+	@$(foreach var,$(NATIVE_VARS),printf "export %s=%q\n" "$(var)" "$$$(var)";)
 
 lint: venv
 	$(VENV)/bin/ruff check .

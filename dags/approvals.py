@@ -56,7 +56,9 @@ def herald_approval_router():
         from herald_airflow.hooks import HeraldDatabaseHook
 
         ti = get_current_context()["ti"]
-        return expire_due(HeraldDatabaseHook().get_database(), now=now_utc(), detected_by=f"{ti.dag_id}.{ti.task_id}")
+        expired = expire_due(HeraldDatabaseHook().get_database(), now=now_utc(), detected_by=f"{ti.dag_id}.{ti.task_id}")
+        print(f"到发布时间仍未审批完成而过期 {len(expired)} 条")
+        return expired
 
     @task(pool="herald_db")
     def close_answered_elsewhere() -> list[str]:
@@ -67,8 +69,10 @@ def herald_approval_router():
         from herald_airflow.airflow_api import AirflowApi
         from herald_airflow.hooks import HeraldDatabaseHook
 
-        return close_requests_decided_elsewhere(HeraldDatabaseHook().get_database(), AirflowApi.from_connection(),
-                                                log=logging.getLogger("herald.approval_router"))
+        closed = close_requests_decided_elsewhere(HeraldDatabaseHook().get_database(), AirflowApi.from_connection(),
+                                                  log=logging.getLogger("herald.approval_router"))
+        print(f"关闭已在命令行或 HTTP 接口审批的界面请求 {len(closed)} 个")
+        return closed
 
     @task(pool="herald_db")
     def steps_to_route() -> list[dict]:
@@ -81,6 +85,7 @@ def herald_approval_router():
         steps = pending_steps(HeraldDatabaseHook().get_database(), now_utc())
         # Asked through the execution API, so routing needs no REST credentials.
         new = [s for s in steps if ti.get_dr_count(dag_id=APPROVAL_DAG_ID, run_ids=[s.run_id]) == 0]
+        print(f"待审批的步骤 {len(steps)} 个，其中新发起审批请求 {len(new)} 个")
         return [s.trigger_kwargs() for s in new]
 
     expired = expire_due_posts()

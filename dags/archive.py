@@ -89,6 +89,10 @@ def herald_archive_published():
         clients = ConnectionClients(db)
         entry = archive_published(db, archive_store(), task_run(context),
                                   item_ids=item_ids, fetch_record=lookup_fetcher(client_or_none(clients)))
+        from herald import run_notes
+        from herald_airflow.run_notes import set_run_note
+
+        set_run_note(context, run_notes.archive(entry.row_counts))
         return entry.row_counts
 
     archive_published_items()
@@ -130,6 +134,10 @@ def herald_archive_sweep():
             seal_through=today if context["params"]["seal_today"] else today - timedelta(days=1),
             record_status_notes=True, now=now,
         )
+        from herald import run_notes
+        from herald_airflow.run_notes import set_run_note
+
+        set_run_note(context, run_notes.archive(entry.row_counts))
         return entry.row_counts
 
     sweep_archive()
@@ -149,13 +157,17 @@ def herald_archive_verify():
     @task(pool="herald_db")
     def verify_archive() -> dict:
         """Re-hash every bundle, check the chain, record what is missing, altered or unreadable as findings."""
+        from herald import run_notes
         from herald.archive.verify import verify_archive as verify
         from herald_airflow.context import task_run
         from herald_airflow.hooks import HeraldDatabaseHook
+        from herald_airflow.run_notes import set_run_note
 
-        entry, report = verify(HeraldDatabaseHook().get_database(), archive_store(), task_run(get_current_context()))
+        context = get_current_context()
+        entry, report = verify(HeraldDatabaseHook().get_database(), archive_store(), task_run(context))
         for line in report.summary_lines():
             print(line)
+        set_run_note(context, run_notes.archive_verify(entry.row_counts))
         return entry.row_counts
 
     verify_archive()

@@ -69,22 +69,28 @@ def herald_cadence_scan():
     @task(pool="herald_scan")
     def scan_weekly() -> dict:
         """PUB-5: recount the window's weeks from the publishing log, judge them, record findings."""
+        from herald import run_notes
         from herald.cadence import scan
         from herald_airflow.context import task_run
 
         context = get_current_context()
         db, window = _window(context)
-        return scan.scan_weekly(db, task_run(context), window, full=context["params"]["compose_all"]).row_counts
+        counts = scan.scan_weekly(db, task_run(context), window, full=context["params"]["compose_all"]).row_counts
+        print(run_notes.cadence_weekly(counts, window.describe()))
+        return counts
 
     @task(pool="herald_scan")
     def scan_standing() -> dict:
         """CON-9, CON-10, PUB-1/PUB-3, ACC-4 and ACC-5 over the same window."""
+        from herald import run_notes
         from herald.cadence import scan
         from herald_airflow.context import task_run
 
         context = get_current_context()
         db, window = _window(context)
-        return scan.scan_standing(db, task_run(context), window).row_counts
+        counts = scan.scan_standing(db, task_run(context), window).row_counts
+        print(run_notes.cadence_standing(counts, window.describe()))
+        return counts
 
     @task(pool="herald_scan")
     def notify() -> dict:
@@ -106,6 +112,14 @@ def herald_cadence_scan():
             return senders.deliver(digests, channels)
 
         entry = scan.notify(db, task_run(context), window, send=send)
+        from herald import run_notes
+        from herald_airflow.run_notes import set_run_note
+
+        ti, described = context["ti"], window.describe()
+        set_run_note(context, "；".join((
+            run_notes.cadence_weekly(ti.xcom_pull(task_ids="scan_weekly") or {}, described),
+            run_notes.cadence_standing(ti.xcom_pull(task_ids="scan_standing") or {}, described),
+            run_notes.cadence_notify(entry.row_counts, context["params"]["deliver"]))))
         return entry.row_counts
 
     [scan_weekly(), scan_standing()] >> notify()

@@ -12,8 +12,9 @@ manual hand-off past its deadline.
 
 A post that fails (refused by the platform, no connection, retries used up, unconfirmed past the settle
 window) is reported the same minute: a PUB-3 finding keyed by the post and a notice to its author and the
-competent department (email, WeCom and DingTalk robots); then the task of its second (or the reconcile
-run) fails without a retry, its log naming each post and the reason. Failures at staging are reported
+competent department (email, WeCom and DingTalk robots); then ``failed_posts`` (after the seconds, so each
+second's task still emits its published-items event) or the reconcile run fails without a retry, its log naming
+each post and the reason. Failures at staging are reported
 the same way without failing ``plan``, whose other seconds must still go out.
 """
 
@@ -66,8 +67,19 @@ def herald_dispatch():
                 print(f"could not report the posts failed at staging {planned['failed']}: {exc!r}")
         return [{"publish_at": second, "post_ids": ids} for second, ids in planned["seconds"].items()]
 
-    DispatchSecondOperator.partial(task_id="dispatch_second", pool="herald_dispatch",
-                                   outlets=[PUBLISHED_ITEMS]).expand_kwargs(plan())
+    seconds = DispatchSecondOperator.partial(task_id="dispatch_second", pool="herald_dispatch",
+                                             outlets=[PUBLISHED_ITEMS]).expand_kwargs(plan())
+
+    @task(retries=0, trigger_rule="all_done")
+    def failed_posts(outcomes) -> int:
+        """Fail the run, without a retry, when a post failed at its second (already told and recorded)."""
+        from herald_airflow.dispatch_failures import fail_on_lines
+
+        lines = [line for outcome in (outcomes or []) if outcome for line in outcome.get("failed", [])]
+        fail_on_lines(lines, "本分钟发布")
+        return 0
+
+    failed_posts(seconds.output)
 
 
 @dag(

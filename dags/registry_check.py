@@ -31,11 +31,14 @@ def herald_registry_check():
     @task(pool="herald_db")
     def check_registry(**context) -> dict:
         """Check every active account against its policy pack; write findings and the ledger in one transaction."""
+        from herald import run_notes
         from herald.jobs import registry_check
         from herald_airflow.context import task_run
         from herald_airflow.hooks import HeraldDatabaseHook
+        from herald_airflow.run_notes import set_run_note
 
         entry = registry_check(HeraldDatabaseHook().get_database(), task_run(context))
+        set_run_note(context, run_notes.registry(entry.row_counts))
         return entry.row_counts
 
     check_registry()

@@ -25,4 +25,6 @@ class HeraldPlugin(AirflowPlugin):
         pages = (("发布日历", "calendar", "herald-calendar"), ("排期", "queue", "herald-queue"),
                  ("待办发现", "findings", "herald-findings"))
         return [{"name": name, "href": f"{base}/herald/pages/{page}", "destination": "nav", "category": "Herald",
-                 "url_route": route} for name, page, route in pages]
+                 "url_route": route} for name, page, route in pages] + [
+            {"name": "审计包", "href": f"{base}/herald/packs", "destination": "nav", "category": "Herald",
+             "url_route": "herald-packs"}]  # the audit packs by year and account (herald_airflow.api_packs)

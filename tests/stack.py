@@ -152,13 +152,36 @@ def service_command(compose: dict, service: str) -> list[str]:
 
 
 def init_steps(compose: dict) -> list[list[str]]:
-    """The commands airflow-init runs through the image's ``/entrypoint``, in order."""
+    """The commands airflow-init runs through the image's ``/entrypoint``, in order (uninterpolated)."""
     script = service_command(compose, INIT_SERVICE)[-1]
     return [
         shlex.split(line.strip())[1:]
         for line in script.splitlines()
         if line.strip().startswith("/entrypoint ")
     ]
+
+
+def init_environment(compose: dict) -> dict[str, str]:
+    """What airflow-init's environment adds to the common one (raw): the passwords of the users it creates."""
+    common = common_environment(compose)
+    own = compose["services"][INIT_SERVICE].get("environment") or {}
+    return {key: str(value) for key, value in own.items() if key not in common}
+
+
+def expand_init_argv(argv: Sequence[str], variables: Mapping[str, str], env: Mapping[str, str]) -> list[str]:
+    """An init step's words as the container's shell gets them: compose interpolation (``$$`` is a ``$``),
+    then the shell's own ``${NAME}`` expansion from the service environment."""
+    return [interpolate(interpolate(word, variables), env) for word in argv]
+
+
+def created_users(argv: Sequence[str]) -> dict[str, str]:
+    """``airflow users create --username U --password P ...`` (expanded): {U: P}; any other step: {}."""
+    if list(argv[:3]) != ["airflow", "users", "create"]:
+        return {}
+    options = dict(zip(argv[3::2], argv[4::2], strict=False))
+    username = options.get("--username") or options.get("-u")
+    password = options.get("--password") or options.get("-p")
+    return {username: password} if username and password else {}
 
 
 # --- turning it into a native environment ---------------------------------------------------------
@@ -430,9 +453,11 @@ def stop_process_groups(processes: Sequence[subprocess.Popen], grace: float = 20
 class NativeStack:
     """Airflow's services as local processes, configured from the compose file."""
 
-    def __init__(self, compose: dict, env: Mapping[str, str], workdir: Path, api_port: int):
+    def __init__(self, compose: dict, env: Mapping[str, str], workdir: Path, api_port: int,
+                 variables: Mapping[str, str] | None = None):
         self.compose = compose
         self.env = dict(env)
+        self.variables = dict(variables or {})  # the .env values the stack generated
         self.workdir = workdir
         self.api_port = api_port
         self.log_dir = workdir / "process-logs"
@@ -444,29 +469,35 @@ class NativeStack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    def _run_step(self, argv: Sequence[str], log: Path, env: Mapping[str, str], timeout: float) -> None:
+        with log.open("w") as out:
+            completed = subprocess.run(
+                native_command(argv), env=env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
+                timeout=timeout, start_new_session=True,
+            )
+        if completed.returncode != 0:
+            shown = " ".join(argv[:4])  # not the rest: a users step carries a password
+            raise StackError(f"init step {shown!r}... exited {completed.returncode}:\n{_tail(log)}")
+
     def run_init(self, timeout: float = 600) -> None:
-        """airflow-init's steps, in order; the first that fails stops the stack with its output."""
-        for number, argv in enumerate(init_steps(self.compose), start=1):
-            log = self.log_dir / f"init-{number}.log"
-            with log.open("w") as out:
-                completed = subprocess.run(
-                    native_command(argv), env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
-                    timeout=timeout, start_new_session=True,
-                )
-            if completed.returncode != 0:
-                raise StackError(f"init step {' '.join(argv)!r} exited {completed.returncode}:\n{_tail(log)}")
+        """airflow-init's steps, in order; the first that fails stops the stack with its output.
 
-    def write_passwords(self) -> None:
-        """Known passwords for every SimpleAuthManager user, so tests can log in.
-
-        Passwords the init steps wrote (the router's service user, from its connection) are kept.
+        The users the steps create (``airflow users create``) are remembered with their passwords.
         """
-        users = [item.split(":")[0] for item in self.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
-        path = Path(self.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-        written = json.loads(path.read_text(encoding="utf-8") or "{}") if path.exists() else {}
-        self.passwords = {user: written.get(user) or secrets.token_urlsafe(12) for user in users}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.passwords), encoding="utf-8")
+        env = {**self.env, **{k: interpolate(v, self.variables) for k, v in init_environment(self.compose).items()}}
+        for number, raw in enumerate(init_steps(self.compose), start=1):
+            argv = expand_init_argv(raw, self.variables, env)
+            self._run_step(argv, self.log_dir / f"init-{number}.log", env, timeout)
+            self.passwords.update(created_users(argv))
+
+    def add_users(self, users: Mapping[str, str], timeout: float = 600) -> None:
+        """Create more Airflow users (login -> FAB role, e.g. ``User``) with generated passwords."""
+        for login, role in users.items():
+            password = secrets.token_urlsafe(12)
+            argv = ["airflow", "users", "create", "--username", login, "--password", password, "--role", role,
+                    "--firstname", login, "--lastname", "Herald", "--email", f"{login}@herald.invalid"]
+            self._run_step(argv, self.log_dir / f"user-{login}.log", self.env, timeout)
+            self.passwords[login] = password
 
     def start(self, services: Sequence[str] = AIRFLOW_SERVICES) -> None:
         if port_is_listening(self.api_port):
@@ -534,7 +565,7 @@ class NativeStack:
 
 
 class ApiClient:
-    """The few REST calls a stack test needs, with a SimpleAuthManager token."""
+    """The few REST calls a stack test needs, with a token of ``POST /auth/token``."""
 
     def __init__(self, base_url: str, username: str, password: str, stack: NativeStack | None = None):
         import requests
@@ -608,8 +639,12 @@ def native_stack(
     overrides: Mapping[str, str] | None = None,
     redis_db: int = DEFAULT_REDIS_DB,
     compose_file: Path = COMPOSE_FILE,
+    users: Mapping[str, str] | None = None,
 ) -> Iterator[NativeStack]:
     """Fresh databases, scratch home, init steps, the services started; everything removed after.
+
+    ``users`` (login -> auth manager role) are created after the init steps, beside the users those create;
+    ``stack.passwords`` knows the password of each.
 
     Airflow's metadata goes to ``herald_test_<pid>_<name>_meta`` and Herald's data to
     ``herald_test_<pid>_<name>_herald`` (the pid lets conftest drop them if this run dies).
@@ -652,7 +687,7 @@ def native_stack(
     )
     env.update(overrides or {})
 
-    stack = NativeStack(compose, env, workdir, api_port)
+    stack = NativeStack(compose, env, workdir, api_port, variables)
     created: list[str] = []
     try:
         flush_redis_db(redis_db)
@@ -660,7 +695,7 @@ def native_stack(
             create_database(database)
             created.append(database)
         stack.run_init()
-        stack.write_passwords()
+        stack.add_users(users or {})
         stack.start(services)
         stack.wait_until_serving()
         yield stack

@@ -7,7 +7,7 @@
    closes the request (the task is skipped with a note) and Airflow stops asking.
 
 The router's REST user (``herald-router``) and its ``herald_airflow_api`` connection are the ones the
-compose recipe provisions (airflow-init's service_user step): the test adds only the approver.
+compose recipe provisions (airflow-init's `airflow users create` steps): the test adds only the approver.
 """
 
 from __future__ import annotations
@@ -73,13 +73,13 @@ def test_approval_through_airflow_and_a_request_closed_after_the_cli_decided(pg_
     from herald.posts.lifecycle import post_status
     from herald_airflow.airflow_api import AirflowApi, AirflowApiError
     from herald_airflow.approval_operator import APPROVAL_TASK_ID
-    from stack import common_environment, load_compose, native_stack
+    from stack import native_stack
 
     small_org(pg_db)
     first, first_hash = _queue(pg_db, "集团年度工作会议召开")
-    users = common_environment(load_compose())["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]
-    overrides = {"AIRFLOW_CONN_HERALD_DB": pg_url, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{users},{APPROVER}:user"}
-    with native_stack("approval", overrides=overrides) as stack:
+    overrides = {"AIRFLOW_CONN_HERALD_DB": pg_url}
+    # The approver is an Airflow user named by their people.login (FAB role User: reads DAGs, answers requests).
+    with native_stack("approval", overrides=overrides, users={APPROVER: "User"}) as stack:
         admin = stack.client("admin")
         # The router's REST credentials come from the recipe: its connection and the user init gave its password.
         connection = json.loads(stack.env["AIRFLOW_CONN_HERALD_AIRFLOW_API"])

@@ -7,7 +7,6 @@ tests check the rendering alone; the builder's own tests check what goes into a 
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -161,14 +160,13 @@ def test_the_pdf_reads_in_chinese_as_text(rendered):
 
 
 def test_the_pdf_first_page_is_not_blank_as_a_picture(rendered, tmp_path):
-    from PIL import Image
-
     out = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(_pdf(rendered["account"])), str(out)],
+    subprocess.run(["pdftoppm", "-gray", "-r", "60", "-f", "1", "-l", "1", str(_pdf(rendered["account"])), str(out)],
                    check=True, timeout=120)
-    image = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
-    histogram = image.histogram()
-    dark = sum(histogram[:128]) / (image.width * image.height)
+    header, _, pixels = next(tmp_path.glob("page*.pgm")).read_bytes().partition(b"\n255\n")  # binary PGM (P5)
+    width, height = (int(n) for n in header.split()[1:3])
+    assert header.startswith(b"P5") and len(pixels) == width * height
+    dark = sum(1 for value in pixels if value < 128) / len(pixels)
     assert 0.005 < dark < 0.5  # text on the page, not a blank (or black) sheet
 
 
@@ -217,13 +215,19 @@ def test_the_html_pack_shows_each_tables_source_and_loads_nothing_from_the_inter
         assert "<script" not in text and "http://" not in text.replace("http://www.w3.org", "")
         assert "https://" not in text
     svg = (data / "charts" / "publishing_by_week.svg").read_text(encoding="utf-8")
-    assert svg.count("<rect") == 53 + 4 and "未达标 2 周" in svg
+    assert svg.count("<rect") == 53 + 2 and "未达标 2 周" in svg  # the weeks and the legend (met, missed)
 
 
 def test_the_calendar_has_the_iso_weeks_of_the_year():
     assert iso_weeks_in(2026) == 53 and iso_weeks_in(2025) == 52
     states = week_states(_weeks({5}), 2025)
     assert len(states) == 52 and states[5] == ("missed", 0) and states[6] == ("ok", 3)
+    builders = Table(key="weekly", title="每周更新情况", source="sql/audit/weekly_items.sql", params={},
+                     columns=(Column("week", "周"), Column("counted_items", "计入条数", "int"), Column("judgement", "判定代码")),
+                     rows=(("2026-W01", 0, "not_judged"), ("2026-W02", 2, "met"), ("2026-W03", 0, "missed"),
+                           ("2026-W04", 0, "short"), ("2026-W53", 0, "not_yet")))
+    states = week_states(builders, 2026)
+    assert [states[w][0] for w in (1, 2, 3, 4, 5, 53)] == ["exempt", "ok", "missed", "short", "none", "pending"]
 
 
 def test_the_packs_page_lists_packs_behind_the_airflow_login(api, tmp_path, monkeypatch):
@@ -253,3 +257,35 @@ def test_the_packs_page_lists_packs_behind_the_airflow_login(api, tmp_path, monk
     assert client.get("/packs", params={"year": "abc"}).status_code == 422
     herald_api.app.dependency_overrides.pop(get_user)
     assert client.get("/packs").status_code in (401, 403)
+
+
+def test_the_command_line_lists_and_verifies_packs(rendered, tmp_path, capsys):
+    from herald.__main__ import main
+
+    assert main(["pack", "list", "--root", str(rendered["root"]), "--year", "2026"]) == 0
+    listed = capsys.readouterr().out
+    assert ACCOUNT_NAME in listed and "正式" in listed and "2 个审计包" in listed
+    assert main(["pack", "list", "--root", str(rendered["root"]), "--year", "twenty"]) == 2
+    assert "year" in capsys.readouterr().err
+    assert main(["pack", "verify", str(rendered["account"])]) == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(rendered["account"], copy)
+    (copy / "data" / "pack.json").write_text("{}")
+    assert main(["pack", "verify", str(copy)]) == 1
+    assert "已被修改：data/pack.json" in capsys.readouterr().out
+
+
+def test_the_command_line_builds_packs_with_the_builder(sqlite_db, tmp_path, capsys):
+    from builders import small_org
+    from herald.__main__ import main
+
+    small_org(sqlite_db)
+    argv = ["--db", sqlite_db.url, "pack", "build", "--year", "2026", "--cutoff", "2027-01-15T00:00:00+08:00",
+            "--root", str(tmp_path)]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "已生成" in capsys.readouterr().out
+    packs = list_packs(tmp_path)
+    assert packs and any(p.account_id is None for p in packs)
+    assert all(verify_pack(p.folder) == [] for p in packs)
+    naive = [value.replace("+08:00", "") for value in argv]
+    assert main(naive) == 2  # a cutoff without its zone is refused

@@ -160,7 +160,7 @@ def test_the_cli_help_documents_every_field():
 def test_an_unexpected_error_is_logged_under_an_id_and_the_user_told_only_the_id(tmp_path):
     env = {"PYTHONPATH": str(REPO / "include"), "PATH": "/usr/bin:/bin", "HERALD_LOG_DIR": str(tmp_path),
            "HERALD_DB_URL": f"sqlite:///{tmp_path}/no/such/folder/h.db"}
-    done = subprocess.run([sys.executable, "-m", "herald", "findings"], capture_output=True, env=env, timeout=120,
+    done = subprocess.run([sys.executable, "-m", "herald", "check-registry"], capture_output=True, env=env, timeout=120,
                           check=False)
     stderr = done.stderr.decode()
     assert done.returncode == 1 and "Traceback" not in stderr and "错误编号 E" in stderr

@@ -30,17 +30,6 @@ REQUEST = {"account_id": "WX-OFFICE", "title": "公司举办安全生产月活�
            "category": "corporate_image", "source": "公司办公室"}
 
 
-class _User:
-    def __init__(self, name: str):
-        self.name = name
-
-    def get_name(self) -> str:
-        return self.name
-
-    def get_id(self) -> str:
-        return self.name
-
-
 @pytest.fixture
 def door(pg_db, pg_url, monkeypatch, tmp_path):
     """Herald's HTTP door on a real local port, signing people in by password; the session file under tmp_path."""
@@ -65,11 +54,12 @@ def door(pg_db, pg_url, monkeypatch, tmp_path):
         tokens[token] = username
         return {"access_token": token}
 
-    def user_from_bearer(request: Request) -> _User:
+    def user_from_bearer(request: Request) -> SimpleNamespace:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token not in tokens:
             raise HTTPException(401, "Not authenticated")
-        return _User(tokens[token])
+        login = tokens[token]
+        return SimpleNamespace(get_name=lambda: login, get_id=lambda: login)  # what the door asks of a user
 
     herald_api.app.dependency_overrides[get_user] = user_from_bearer
     server_app.mount("/herald", herald_api.app)

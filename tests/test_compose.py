@@ -40,6 +40,8 @@ POSTGRES_INIT = REPO / "config" / "postgres-init"
 REQUIRED_SERVICES = {"postgres", "redis", *AIRFLOW_SERVICES, INIT_SERVICE}
 SECRET_VARIABLES = {"AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY"}
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+# Production: FAB's database users (HITL respondents matched by user name); `make up` keeps the SimpleAuthManager.
+PRODUCTION_AUTH_MANAGER = "herald_airflow.auth_manager.HeraldFabAuthManager"
 # Settings Herald's code and docs rely on, by name: the compose and the native setup must both set them.
 HERALD_RELIED_NAMES = {
     "PYTHONPATH",
@@ -47,7 +49,6 @@ HERALD_RELIED_NAMES = {
     "HERALD_SETTINGS_FILE",
     "AIRFLOW__CORE__LOAD_EXAMPLES",
     "AIRFLOW__CORE__AUTH_MANAGER",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
     "AIRFLOW__CORE__DAGS_FOLDER",
     "AIRFLOW__CORE__PLUGINS_FOLDER",
@@ -56,11 +57,20 @@ HERALD_RELIED_NAMES = {
 NATIVE_ONLY = {
     "AIRFLOW_HOME": "the image sets AIRFLOW_HOME=/opt/airflow",
     "AIRFLOW__API__HOST": "a container listens on its own network; compose publishes the port on 127.0.0.1 only",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "make up's SimpleAuthManager users; compose uses FAB's database "
+                                                "users, created by airflow-init (`airflow users create`)",
+}
+# Names whose values differ on purpose between compose and the native setup, with the reason.
+DIFFERING_ON_PURPOSE = {
+    "AIRFLOW__CORE__AUTH_MANAGER": "production runs FAB with database users (HeraldFabAuthManager); "
+                                   "make up keeps the SimpleAuthManager for a one-machine trial",
 }
 # Sized for a small machine in both setups (make up on two cores; the compose stack as shipped).
 SIZING_NAMES = ("AIRFLOW__CORE__PARALLELISM", "AIRFLOW__API__WORKERS", "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES")
 # Environment a single service may add to the common block.
-SERVICE_EXTRA_ENV = {"airflow-worker": {"DUMB_INIT_SETSID"}}
+SERVICE_EXTRA_ENV = {"airflow-worker": {"DUMB_INIT_SETSID"},
+                     # The passwords of the users airflow-init creates: no other service sees them.
+                     INIT_SERVICE: {"_AIRFLOW_ADMIN_PASSWORD", "_HERALD_ROUTER_PASSWORD"}}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +113,7 @@ def test_core_settings_are_the_production_ones(compose):
     env = common_environment(compose)
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
-    assert env["AIRFLOW__CORE__AUTH_MANAGER"] == SIMPLE_AUTH_MANAGER
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"] == PRODUCTION_AUTH_MANAGER
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
     assert env["PYTHONPATH"] == "/opt/airflow/include:/opt/airflow/plugins"
     assert env["HERALD_SETTINGS_FILE"] == "/opt/airflow/config/airflow_settings.yaml"
@@ -114,32 +124,49 @@ def test_core_settings_are_the_production_ones(compose):
                         env["AIRFLOW_CONN_HERALD_DB"])
 
 
-def test_simple_auth_manager_users_are_in_the_accepted_format(compose):
-    # Airflow splits on "," then ":" into user and role (a third part needs multi-team mode).
+def test_production_has_no_simple_auth_manager_settings(compose):
+    """FAB's users live in the metadata database: no SimpleAuthManager user list, passwords file or volume."""
     env = common_environment(compose)
-    pairs = [item.split(":") for item in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")]
-    assert all(len(p) == 2 and p[0] and p[1] in {"viewer", "user", "op", "admin"} for p in pairs), pairs
-    assert ["admin", "admin"] in pairs
-    password_file = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
-    assert any(password_file.startswith(target + "/") for target in volume_mounts(compose)), (
-        "generated passwords must survive a container restart: keep the file on a volume"
-    )
+    assert not [name for name in env if name.startswith("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER")]
+    assert "/opt/airflow/auth" not in volume_mounts(compose)
 
 
-def test_the_approval_router_has_its_service_user_and_connection(compose):
-    """herald_approval_router calls the REST API as the herald_airflow_api connection's user: it must exist."""
-    from herald_airflow.service_user import ROLES_THAT_EDIT, configured_users
+def _init_users(compose: dict) -> dict[str, dict[str, str]]:
+    """``airflow users create`` steps of airflow-init: username -> its options."""
+    users = {}
+    for argv in init_steps(compose):
+        if argv[:3] == ["airflow", "users", "create"]:
+            options = dict(zip(argv[3::2], argv[4::2], strict=True))
+            users[options["--username"]] = options
+    return users
+
+
+def test_init_creates_the_admin_and_the_routers_service_user(compose):
+    """herald_approval_router calls the REST API as the herald_airflow_api connection's user: it must exist,
+    with that connection's password and a role that may mark task instances skipped."""
+    from stack import created_users, expand_init_argv, init_environment
 
     env = common_environment(compose)
     connection = json.loads(env["AIRFLOW_CONN_HERALD_AIRFLOW_API"])
     assert connection["host"] == "http://airflow-apiserver:8080"
     assert re.fullmatch(r"\$\{HERALD_ROUTER_PASSWORD:\?[^}]*\}", connection["password"]), "a secret from .env"
-    assert configured_users(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"])[connection["login"]] in ROLES_THAT_EDIT
+    users = _init_users(compose)
+    assert {name: options["--role"] for name, options in users.items()} == {
+        "admin": "Admin", connection["login"]: "Op"}
     steps = init_steps(compose)
-    assert steps.index(["python", "-m", "herald_airflow.service_user"]) > steps.index(["airflow", "db", "migrate"])
-    script = compose["services"][INIT_SERVICE]["command"][-1]
-    assert script.rstrip().endswith('chown -R "${AIRFLOW_UID:-50000}:0" /opt/airflow/auth'), (
-        "the passwords file init writes as root must belong to the services' user")
+    creates = [steps.index(["airflow", "users", "create", *[w for kv in u.items() for w in kv]]) for u in users.values()]
+    assert min(creates) > steps.index(["airflow", "db", "migrate"]), "FAB's tables exist only after the migration"
+    # The passwords reach the users as the container's shell expands them: from .env through airflow-init's
+    # environment, never written into the command itself.
+    variables = {"AIRFLOW_ADMIN_PASSWORD": "a-s3", "HERALD_ROUTER_PASSWORD": "r-s3"}
+    init_env = {k: interpolate(v, variables) for k, v in init_environment(compose).items()}
+    expanded = {}
+    for argv in steps:
+        expanded.update(created_users(expand_init_argv(argv, variables, init_env)))
+    assert expanded == {"admin": "a-s3", connection["login"]: "r-s3"}
+    # A password changed in .env reaches the router's existing user too (users create leaves it alone).
+    reset = [a for a in steps if a[:3] == ["airflow", "users", "reset-password"]]
+    assert [expand_init_argv(a, variables, init_env)[-1] for a in reset] == ["r-s3"]
 
 
 def test_the_api_is_published_on_loopback_only(compose):
@@ -282,7 +309,9 @@ def test_paths_agree_with_the_native_setup(compose):
         assert pattern.sub(lambda m: host_of[m.group(0)], env[name]) == native[name], name
     for name in ("AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW__CORE__DEFAULT_TIMEZONE",
                  *SIZING_NAMES):
-        assert env[name] == native[name], name
+        if name not in DIFFERING_ON_PURPOSE:
+            assert env[name] == native[name], name
+    assert native["AIRFLOW__CORE__AUTH_MANAGER"] == SIMPLE_AUTH_MANAGER, DIFFERING_ON_PURPOSE
     assert native["AIRFLOW__API__HOST"] == "127.0.0.1", "make up listens on this machine only"
 
 
@@ -353,7 +382,7 @@ def test_postgres_init_script_creates_heralds_role_and_database():
 
 
 def test_init_gives_the_router_the_password_of_its_connection(tmp_path):
-    """airflow-init's service_user step: the connection's password lands in SimpleAuthManager's file."""
+    """service_user (SimpleAuthManager setups): the connection's password lands in the manager's file."""
     from herald_airflow.service_user import ServiceUserError, provision
 
     path = tmp_path / "auth" / "passwords.json"

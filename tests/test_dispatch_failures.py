@@ -176,7 +176,7 @@ def test_an_account_without_a_connection_fails_at_its_second_without_a_call(db, 
     assert failure.delivery == "not_sent" and "配置该账号的连接" in failure.notice.next_step
 
 
-def test_the_dispatch_task_fails_without_retry_after_everything_is_stored(db, pg_url, fake, inbox, monkeypatch):
+def test_the_run_fails_without_retry_after_everything_is_stored_and_the_second_still_emits_its_items(db, pg_url, fake, inbox, monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException
 
     from herald_airflow.dispatch_operator import PUBLISHED_ITEMS, DispatchSecondOperator
@@ -209,8 +209,12 @@ def test_the_dispatch_task_fails_without_retry_after_everything_is_stored(db, pg
         extra: dict = {}
 
     context = {"outlet_events": {PUBLISHED_ITEMS: Outlet()}}
+    from herald_airflow.dispatch_failures import fail_on_lines
+
+    outcome = operator.execute_complete(context, payload)  # the second's task succeeds: its asset event goes out
+    assert context["outlet_events"][PUBLISHED_ITEMS].extra["item_ids"] == outcome["item_ids"] != []
     with pytest.raises(AirflowFailException, match="发布失败：华夏能源WB-GROUP.*微博拒绝（10017"):
-        operator.execute_complete(context, payload)
+        fail_on_lines(outcome["failed"], "本分钟发布")  # what the DAG's failed_posts task does with the outcomes
     assert db.fetch_one("dispatch/post", post_id=good)["state"] == "published"  # unaffected
     assert len(kept(inbox, "email")) == 1
     assert [f["rule_id"] for f in db.fetch("findings/open") if f["subject_id"] == refused] == [RULE]
@@ -218,7 +222,7 @@ def test_the_dispatch_task_fails_without_retry_after_everything_is_stored(db, pg
     again = asyncio.run(first_event())
     assert {r["status"] for r in again["results"]} == {"not_claimed"}
     with pytest.raises(AirflowFailException, match="10017"):
-        operator.execute_complete(context, again)
+        fail_on_lines(operator.execute_complete(context, again)["failed"], "本分钟发布")
     assert len(kept(inbox, "email")) == 1 and len(fake.publications()) == 1
 
 
@@ -257,6 +261,9 @@ def test_safe_domains_come_from_the_accounts_connection_else_the_shared_one():
 def test_the_api_servers_lookup_reads_the_connection_through_the_secrets_chain(monkeypatch):
     from herald_airflow.platform_hooks import safe_domains_for
 
+    for name in ("AIRFLOW_CONN_HERALD_WEIBO", "AIRFLOW_CONN_HERALD_WEIBO__WB_GROUP"):
+        monkeypatch.delenv(name, raising=False)
+    assert safe_domains_for("WB-GROUP", "weibo") is None  # no connection anywhere in the chain: not known
     monkeypatch.setenv("AIRFLOW_CONN_HERALD_WEIBO", json.dumps(
         {"conn_type": "herald_weibo", "password": "t", "extra": {"safe_domains": ["herald.example.com"]}}))
     assert safe_domains_for("WB-GROUP", "weibo") == ("herald.example.com",)

@@ -202,7 +202,9 @@ def test_cli_override_acknowledges_and_records_the_operating_system_user(sqlite_
     assert main([*url, "findings", "--admin-override", "--override-reason", "查看"]) == 0
     listed = capsys.readouterr().out
     assert "已确认" in listed and "「华夏能源WB-SUB」（微博）" in listed and "常设" in listed and "共1项" in listed
-    assert main([*url, "findings", "resolve", _id("WB-SUB")]) == 2  # --reason is required (argparse)
+    with pytest.raises(SystemExit) as no_reason:  # --reason is required (argparse)
+        main([*url, "findings", "resolve", _id("WB-SUB")])
+    assert no_reason.value.code == 2
 
 
 def test_cli_without_a_session_asks_to_log_in(tmp_path, monkeypatch, capsys):
@@ -223,12 +225,12 @@ def test_labels_cite_each_clause_once_and_name_periods_in_chinese():
     assert week_label_zh("2026-W05") == "2026年第5周" and period_label("2026-11-05") == "2026-11-05"
     post = {"subject_type": "post", "subject_id": "post-1", "account_name": "官方微博", "platform": "weibo",
             "post_title": None, "post_excerpt": "今天我们召开了年度工作会议，会议总结了一年来的工作并部署了明年任务"}
-    assert subject_label(post) == "「官方微博」（微博）稿件“今天我们召开了年度工作会议，会议总结了…”"
+    assert subject_label(post) == "「官方微博」（微博）稿件“今天我们召开了年度工作会议，会议总结了一…”"
     operator = {"subject_type": "account_operator", "subject_id": "a/p1", "account_name": "客户群", "platform": "qq",
                 "operator_id": "p0034", "operator_name": "沈颖娜"}
     assert subject_label(operator) == "沈颖娜（p0034）在「客户群」（QQ）"
     units = {"G": {"name": "华夏能源集团有限公司", "parent_id": None}, "O": {"name": "办公室", "parent_id": "G"},
-             "S": {"name": "华夏电力工程有限公司", "parent_id": "G"}, "SO": {"name": "综合办公室", "parent_id": "S"}}
+             "S": {"name": "华夏电力工程有限公司", "parent_id": "G", "kind": "subsidiary"}, "SO": {"name": "综合办公室", "parent_id": "S"}}
     assert [unit_label(u, units) for u in ("G", "O", "S", "SO")] == [
         "华夏能源集团有限公司", "集团办公室", "华夏电力工程有限公司", "华夏电力工程综合办公室"]
 
@@ -244,3 +246,24 @@ def test_digests_are_filed_by_shanghai_date_under_their_unit_s_name(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == ["2026-12-03/集团办公室.md",
                                                                    "2026-12-03/集团办公室（主管部门）.md"]
     assert paths[1].read_text(encoding="utf-8").startswith("## 【新媒体巡检】集团办公室（主管部门）：")
+
+
+# --- what a task did, in words ---------------------------------------------------------------------------------
+
+def test_tasks_say_what_they_did_in_words_and_skip_the_note_without_the_api_connection(monkeypatch, caplog):
+    import logging
+    from types import SimpleNamespace
+
+    from herald import run_notes
+    from herald_airflow.run_notes import set_run_note
+
+    window = {"first_week": "2026-W45", "last_week": "2026-W48"}
+    text = run_notes.cadence_weekly({"findings_reported": 3, "findings_composed": 0, "findings_resolved": 1}, window)
+    assert text == "每周更新（PUB-5）判定 2026-W45..2026-W48：未达标 3 周次，写入 0 项（仅重写有变化的），已解决 1 项"
+    assert "42 个启用账号" in run_notes.registry({"active_accounts": 42, "findings_reported": 6})
+    assert "新存档 2 条" in run_notes.archive({"archived": 2, "days_sealed": 1})
+    monkeypatch.delenv("AIRFLOW_CONN_HERALD_AIRFLOW_API", raising=False)
+    with caplog.at_level(logging.INFO, logger="herald.run_notes"):
+        assert set_run_note({"dag": SimpleNamespace(dag_id="herald_registry_check"), "run_id": "manual__1"},
+                            text) is False
+    assert text in caplog.text  # (the skip is logged too, once Airflow has set up its logging)

@@ -31,6 +31,15 @@ OPERATIONS = [
     ("GET", "/posts/{post_id}"),
     ("POST", "/posts/{post_id}/decisions"),
     ("PATCH", "/posts/{post_id}"),
+    ("POST", "/posts/{post_id}/manual-confirmation"),
+    ("GET", "/findings"),
+    ("GET", "/findings/{finding_id}"),
+    ("POST", "/findings/{finding_id}/acknowledgements"),
+    ("POST", "/findings/{finding_id}/resolutions"),
+    ("GET", "/packs"),
+    ("GET", "/packs/index.json"),
+    ("GET", "/packs/{year}/{stamp}/{subject}/{path}"),
+    ("GET", "/packs/{year}/{stamp}/{subject}/verify"),
 ]
 ACCOUNTS = ["WB-GROUP", "WX-GROUP", "WX-OFFICE", "WB-SUB", "QQ-SUB", "WB-SUSPENDED"]
 AUTHOR_LOGIN = "zhou.yunying"  # the small organisation's author2: drafts for the group and the subsidiary

@@ -2,8 +2,8 @@
 
 The environment comes from the compose file itself (tests/stack.py): CeleryExecutor with Redis,
 Airflow's metadata in PostgreSQL, Herald's database through ``AIRFLOW_CONN_HERALD_DB``, the
-shared JWT secret and Fernet key, SimpleAuthManager. The init steps (Airflow migrations, Herald
-migrations, settings) run as airflow-init runs them; scheduler, dag-processor, triggerer,
+shared JWT secret and Fernet key, the FAB auth manager (HeraldFabAuthManager). The init steps (Airflow
+migrations, Herald migrations, settings, database users) run as airflow-init runs them; scheduler, dag-processor, triggerer,
 api-server and a Celery worker then run ``herald_registry_check``, triggered through the REST API.
 Afterwards nothing may be left: no process, no listening API port, no database, no Redis key.
 """
@@ -76,7 +76,7 @@ def _herald_ledger(stack) -> list[dict]:
 @pytest.mark.dagrun
 @pytest.mark.pg
 def test_compose_configuration_runs_registry_check_natively():
-    with native_stack("stack") as stack:
+    with native_stack("stack", users={"auditor": "Viewer"}) as stack:
         api_port = stack.api_port
         pids = [p.pid for p in stack.processes.values()]
         databases = [stack.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1],
@@ -96,7 +96,7 @@ def test_compose_configuration_runs_registry_check_natively():
         ledger = {row["run_id"]: row["status"] for row in _herald_ledger(stack) if row["task_id"] == "check_registry"}
         assert ledger[run_id] == "success"
 
-        # A viewer may read but the REST API refuses it a trigger: the users come from the compose file.
+        # A viewer may read but the REST API refuses it a trigger (the auth manager is the compose file's: FAB).
         with pytest.raises(StackError, match="403"):
             stack.client("auditor").trigger(DAG_ID)
 
@@ -107,7 +107,7 @@ def test_compose_configuration_runs_registry_check_natively():
         assert anonymous.status_code == 401
         signed_in = client.session.get(f"{client.base_url}/herald/posts/P-none", timeout=30)
         assert signed_in.status_code == 404  # authenticated; there is simply no such post
-        assert signed_in.json()["detail"][0]["field"] == "post_id"
+        assert signed_in.json()["violations"][0]["field"] == "post_id"
 
     assert not port_is_listening(api_port), "the API server still holds its port"
     assert [pid for pid in pids if _running(pid)] == []

@@ -7,7 +7,6 @@ The same pages in a real browser against a real api-server: tests/test_pages_bro
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, datetime, time, timedelta
 
@@ -20,6 +19,7 @@ pytestmark = [pytest.mark.pg, pytest.mark.integrity]
 
 SHANGHAI_DAY = (datetime.now(UTC) + timedelta(hours=8)).date() + timedelta(days=10)  # Beijing date, 10 days ahead
 XSS = '<script>alert("x")</script> & \'单引号\' "双引号"'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;单引号&#39; &#34;双引号&#34;"  # as Jinja2 writes it
 
 
 def _category(policy_id: str = "000") -> str:
@@ -78,6 +78,33 @@ def test_queue_form_queues_through_the_door_and_the_post_page_shows_the_chain(ap
     assert post["content_hash"] in text and "尚未发布" in text and "未命中敏感词" in text
 
 
+def test_an_approver_signs_the_next_step_on_the_post_page_and_nobody_else_can(api, pg_db):
+    """PUB-2: the post page's form signs the current step as the signed-in person, for the content shown."""
+    answer = _queue(api, "zhou.yunying", _good_form(title="集团年会预告"))
+    location = answer.headers["location"]
+    post_id = location.rsplit("/", 1)[1]
+    approver = api("wu.zhuguan")
+    page = approver.get(location).text
+    assert "同意（签批当前一步）" in page
+    tokens = _form_tokens(page)
+    content_hash = pg_db.fetch_one("posts/post", post_id=post_id)["content_hash"]
+    # The author cannot sign their own post; the refusal names the rule and writes nothing.
+    author = api("zhou.yunying")
+    before = snapshot(pg_db)
+    refused = author.post(f"/pages/posts/{post_id}/decision", follow_redirects=False,
+                          data={**_form_tokens(author.get(location).text), "decision": "approved",
+                                "content_hash": content_hash})
+    assert refused.status_code == 422 and "PUB-" in refused.text and snapshot(pg_db) == before
+    # A forged form (no token) is refused before anything is read. (api(login) switches the one client's user.)
+    assert api("wu.zhuguan").post(f"/pages/posts/{post_id}/decision", data={
+        "decision": "approved", "content_hash": content_hash}).status_code == 403
+    signed = api("wu.zhuguan").post(f"/pages/posts/{post_id}/decision", follow_redirects=False,
+                                    data={**tokens, "decision": "approved", "content_hash": content_hash})
+    assert signed.status_code == 303, signed.text
+    steps = pg_db.fetch("posts/approvals", post_id=post_id)
+    assert [(s["step_no"], s["approver_id"], s["decision"]) for s in steps] == [(1, "leader", "approved")]
+
+
 def test_the_post_page_shows_signatures_door_hash_attempts_and_the_link(api, pg_db):
     answer = _queue(api, "zhou.yunying", _good_form(title="安全生产月"))
     post_id = answer.headers["location"].rsplit("/", 1)[1]
@@ -125,15 +152,15 @@ def test_the_queue_form_shows_every_refusal_beside_its_field(api, pg_db):
 
 
 def test_forms_without_the_users_token_are_refused_before_anything_is_written(api, pg_db):
-    before = snapshot(pg_db)
+    finding = _finding(pg_db, "WB-SUB")
+    before = snapshot(pg_db, ("posts", "post_events", "approval_steps", "findings", "finding_history"))
     for tokens in ({}, {"csrf_token": "forged"}, _form_tokens(api("li.xinxi").get("/pages/queue").text)):
         refused = _queue(api, "zhou.yunying", _good_form(), tokens)  # li.xinxi's token is not zhou.yunying's
         assert refused.status_code == 403, tokens
         assert "防伪令牌" in refused.text and "PUB-3" in refused.text
-    finding = _finding(pg_db, "WB-SUB")
     assert api("jiang.luren").post(f"/pages/findings/{finding}/acknowledge", data={"reason": "已安排"},
                                    follow_redirects=False).status_code == 403
-    assert snapshot(pg_db) == before
+    assert snapshot(pg_db, ("posts", "post_events", "approval_steps", "findings", "finding_history")) == before
 
 
 def test_pages_escape_what_people_wrote(api, pg_db):
@@ -149,13 +176,14 @@ def test_pages_escape_what_people_wrote(api, pg_db):
              _queue(api, "zhou.yunying", _good_form(title=XSS, body="")).text]
     for text in pages:
         assert "<script>" not in text and 'alert("x")' not in text
-        assert html.escape(XSS, quote=True).replace("&#x27;", "&#39;") in text
-    assert f'title="{html.escape(XSS, quote=True).replace("&#x27;", "&#39;")}"' in pages[1]  # inside an attribute too
+        assert ESCAPED in text
+    assert f'title="{ESCAPED}"' in pages[1]  # inside an attribute too
 
 
 def test_the_calendar_puts_posts_on_their_beijing_day_with_their_state(api, pg_db):
     first = _queue(api, "zhou.yunying", _good_form(title="凌晨发布的信息"))  # 00:30 Beijing is the day before in UTC
-    second = _queue(api, "zhou.yunying", _good_form(title="次日的信息", publish_at=f"{(SHANGHAI_DAY + timedelta(days=1)).isoformat()}T23:59"))
+    next_day = f"{(SHANGHAI_DAY + timedelta(days=1)).isoformat()}T23:59"
+    second = _queue(api, "zhou.yunying", _good_form(title="次日的信息", publish_at=next_day))
     assert first.status_code == second.status_code == 303
     with pg_db.engine.begin() as conn:
         conn.execute(sa.text("UPDATE posts SET state = 'rejected' WHERE title = '次日的信息'"))
@@ -220,3 +248,13 @@ def test_the_findings_page_lists_the_readers_units_and_acknowledges_and_resolves
     assert [(h["to_state"], h["via"], h["reason"]) for h in detail["history"]] == [
         ("acknowledged", "page", "已安排专人更新"), ("resolved", "page", "本周已发两条")]
     assert "子公司微博本周未更新" not in api("jiang.luren").get("/pages/findings").text
+
+
+def test_the_plugin_links_the_pages_from_airflows_navigation():
+    from herald_plugin import HeraldPlugin
+
+    views = HeraldPlugin().external_views
+    pages = [(v["name"], v["href"], v["destination"]) for v in views if "/herald/pages/" in v["href"]]
+    assert pages == [("发布日历", "/herald/pages/calendar", "nav"), ("排期", "/herald/pages/queue", "nav"),
+                     ("待办发现", "/herald/pages/findings", "nav")]
+    assert len({v["url_route"] for v in views}) == len(views)  # each shown inside Airflow's UI under its own route

@@ -123,7 +123,7 @@ def test_pub_2_an_author_without_the_drafting_role_for_the_account_is_refused(or
     refused = _refused(org, _wechat(author_id="author2"))
     assert [(f, r) for f, r, _ in refused] == [("author_id", "PUB-2")]
     message = refused[0][2]
-    assert "周运营" in message and "信息员（各部门兼职信息员）" in message and "001 art.12.1" in message
+    assert "周运营" in message and "信息员（各部门兼职信息员）" in message and "001号制度第12.1条" in message
     assert queue_post(org, _wechat(), now=NOW)  # the office's own info officer may
 
 

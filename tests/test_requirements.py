@@ -26,8 +26,6 @@ UNIMPORTED_RUNTIME = {
     "apache-airflow-providers-redis": "Redis as the Celery broker",
     "celery": "pinned below 5.7 for the celery provider",
     "psycopg2-binary": "SQLAlchemy's driver for postgresql:// URLs",
-    "great-expectations": "the annual audit pack's data-quality gate (ACC-6, SEC-5)",
-    "pandas": "the annual audit pack's tables (ACC-6, SEC-5)",
 }
 UNIMPORTED_TOOLING = {
     "pytest-timeout": "a pytest plugin (pytest.ini timeout)",

@@ -36,8 +36,10 @@ DEMO_DAGS: tuple[tuple[str, set[str]], ...] = (
     ("herald_archive_published", set()),
     ("herald_archive_sweep", {"PUB-4"}),
     ("herald_archive_verify", {"PUB-4"}),
+    ("herald_audit_pack", set()),  # the last full year's packs, after the archive they verify bundles against
 )
 DIGESTS_DIR = DEMO_DIR / "digests"
+PACKS_DIR = DEMO_DIR / "packs"
 ARCHIVE_DIR = DEMO_DIR / "archive"
 # A manual run's data interval is empty at its logical date L, so herald_dispatch plans [L + 1 min, L + 2 min);
 # the live release is due in the middle of that window.
@@ -68,6 +70,7 @@ def main() -> int:
     # Bundles and digests of a replaced world would not match the new one.
     shutil.rmtree(ARCHIVE_DIR, ignore_errors=True)
     shutil.rmtree(DIGESTS_DIR, ignore_errors=True)
+    shutil.rmtree(PACKS_DIR, ignore_errors=True)
     counts = summary.counts
     _say(f"world: {summary.accounts} accounts, {counts['posts']} posts, {counts['published_items']} published items "
          f"from {summary.history_from} to {summary.history_to}; planted violations: "
@@ -88,6 +91,8 @@ def main() -> int:
             "herald_cadence_scan": {"from_date": summary.history_from.isoformat(), "deliver": False},
             # Seal today's archive index too, so the demo's own publications are in the verified chain.
             "herald_archive_sweep": {"seal_today": True, "settle_minutes": 0},
+            # The world's last full calendar year, as of now (the scheduled run waits for 15 January).
+            "herald_audit_pack": {"year": as_of.year - 1, "cutoff": logical.isoformat()},
         }
         for dag_id, _rules in DEMO_DAGS:
             if dag_id == "herald_dispatch_reconcile":
@@ -99,6 +104,8 @@ def main() -> int:
                 # the (fake) platforms into their bundles. The sweep then files the world's history.
                 rows = [db.fetch_one("dispatch/published_item_of_post", post_id=p) for p in release["post_ids"]]
                 run_conf[dag_id] = {"item_ids": [row["item_id"] for row in rows if row]}
+            if dag_id == "herald_audit_pack":  # as of now: after the scans and the archive this run has done
+                run_conf[dag_id]["cutoff"] = now_utc().replace(microsecond=0).isoformat()
             conf = json.dumps(run_conf[dag_id]) if dag_id in run_conf else None
             code = dags_test(dag_id, logical.isoformat(), log, env=env, conf=conf)
             if code != 0:
@@ -125,6 +132,10 @@ def main() -> int:
     print(f"    findings report (Chinese):  {REPORT.relative_to(REPO)}")
     print(f"    digests (Chinese):          {DIGESTS_DIR.relative_to(REPO)}/ ({len(digests)} files)")
     print(f"    archive bundles:            {ARCHIVE_DIR.relative_to(REPO)}/")
+    group_packs = sorted(PACKS_DIR.glob(f"{as_of.year - 1}/*/group/data/index.html"))
+    if group_packs:
+        print(f"    audit packs {as_of.year - 1} (Chinese): {group_packs[-1].relative_to(REPO)}  (group; each account's beside it;"
+              f" python -m herald pack list)")
     print(f"    Herald database (SQLite):   {db.url.removeprefix('sqlite:///')}")
     print(f"    DAG run logs:               {LOG_DIR.relative_to(REPO)}/")
     print("    the same world in the UI:   make up  ->  http://127.0.0.1:8080")

@@ -25,6 +25,7 @@ def ensure_env_file(path: Path) -> bool:
         f"POSTGRES_PASSWORD={secrets.token_urlsafe(16)}\n"
         f"MINIO_ROOT_PASSWORD={secrets.token_urlsafe(16)}\n"
         f"HERALD_ROUTER_PASSWORD={secrets.token_urlsafe(16)}\n"
+        f"AIRFLOW_ADMIN_PASSWORD={secrets.token_urlsafe(16)}\n"
         "AIRFLOW_UID=50000\n",
         encoding="utf-8",
     )

@@ -539,6 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
     people_check.add_argument("--service", metavar="LOGIN", action="append",
                               help="服务账号（不对应人员；可重复；默认 admin 与 herald-router）")
     people_check.set_defaults(func=cmd_people_check)
+    from herald.audit.render_cli import add_pack_commands  # pack list|build|verify (the annual audit packs)
+
+    add_pack_commands(commands)
     return parser
 
 

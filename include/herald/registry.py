@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from herald.cadence.labels import account_label
 from herald.db import Transaction
 from herald.findings import STANDING, Finding, Scope
 from herald.policy.citation import citation
@@ -80,7 +81,7 @@ def check_registry(tx: Transaction, policy_for: Callable[[str], Any]) -> tuple[l
     findings = []
     for account in accounts:
         policy = policy_for(account["policy_id"])
-        label = f"“{account['name']}”（{account['platform']}，{account['account_id']}）"
+        label = f"“{account_label(account)}”"
         step_labels = {step.code: step.label for step in policy.creation_steps}
         steps = missing_creation_steps(decisions_by_account[account["account_id"]], tuple(policy.creation_chain))
         if steps:

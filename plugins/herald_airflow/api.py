@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from herald.boundary import (
@@ -73,6 +74,21 @@ async def _in_progress(_request: Request, error: InProgress) -> JSONResponse:
     return response
 
 
+@app.exception_handler(StarletteHTTPException)
+async def _no_such_route(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    """The framework's own answers (no such address, wrong method) in the door's shape and in Chinese."""
+    from herald.boundary import FORMAT_RULE
+    from herald.errors import Violation
+
+    message = {401: "请先登录 Airflow（或带上登录令牌）", 403: "无权访问这个地址",
+               404: f"没有这个地址：{request.url.path}", 405: f"此地址不接受 {request.method} 请求"}.get(
+        error.status_code, f"请求无法处理（HTTP {error.status_code}）")
+    response = refusal(error.status_code, [Violation("请求", FORMAT_RULE, message)])
+    for name, value in (error.headers or {}).items():  # e.g. WWW-Authenticate on a 401
+        response.headers[name] = value
+    return response
+
+
 @app.exception_handler(RequestValidationError)
 async def _malformed(request: Request, error: RequestValidationError) -> JSONResponse:
     body_field = getattr(request.scope.get("route"), "body_field", None)
@@ -110,3 +126,4 @@ async def _sane_documents(request: Request, call_next):
 app.include_router(posts_router)
 app.include_router(pages_router)  # /herald/pages/...: HTML for schedulers and approvers
 app.include_router(__import__("herald_airflow.api_findings", fromlist=["router"]).router)
+app.include_router(__import__("herald_airflow.api_packs", fromlist=["router"]).router)  # /herald/packs: 审计包

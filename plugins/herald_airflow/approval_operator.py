@@ -32,6 +32,7 @@ from herald.posts.approval_requests import (
     NobodyToAsk,
     StepNotPending,
     prepare_request,
+    responder_login,
 )
 from herald.posts.approval_requests import record_answer as write_answer
 
@@ -109,7 +110,7 @@ class HeraldApprovalStepOperator(HITLOperator):
         responder = answer.get("responded_by_user") or {}
         try:
             return write_answer(self._database(), AskedStep.from_params(context["params"]),
-                                login=responder.get("id"), option=answer["chosen_options"][0],
+                                login=responder_login(responder), option=answer["chosen_options"][0],
                                 reason=(answer.get("params_input") or {}).get("reason"), now=self._now(),
                                 log=self.log)
         except AnswerRefused as refused:

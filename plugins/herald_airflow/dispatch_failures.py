@@ -1,9 +1,11 @@
-"""The Airflow side of "failures reach someone": notify and record (``herald.dispatch.failures``), then fail the task.
+"""The Airflow side of "failures reach someone": notify and record (``herald.dispatch.failures``), then fail a task.
 
-The task fails with ``AirflowFailException`` (no retry) only after every outcome, finding and notice is
+A task fails with ``AirflowFailException`` (no retry) only after every outcome, finding and notice is
 stored: a retry would not send again anyway (each post is claimed with one conditional update), but it
 would find the posts already claimed and end green, hiding the failure. The log says, per post and in
-Chinese, what failed and why.
+Chinese, what failed and why. In ``herald_dispatch`` the failing task is ``failed_posts``, after the seconds, so
+that a second's own task still succeeds and emits its published-items event (its published posts are
+archived at once).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ def report(db: Database, post_ids: Sequence[str], *, detected_by: str, log: logg
 
 def fail_if_any(failures: Sequence[Failure], what: str) -> None:
     """Fail the task without retrying when posts failed; the message names each one and its reason."""
-    if failures:
-        lines = "；".join(failure.line() for failure in failures)
-        raise AirflowFailException(f"{what}：{len(failures)} 条已审批的信息未能发布（任务不重试，系统不会重发）：{lines}")
+    fail_on_lines([failure.line() for failure in failures], what)
+
+
+def fail_on_lines(lines: Sequence[str], what: str) -> None:
+    if lines:
+        raise AirflowFailException(f"{what}：{len(lines)} 条已审批的信息未能发布（任务不重试，系统不会重发）：{'；'.join(lines)}")

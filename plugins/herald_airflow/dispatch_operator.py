@@ -36,15 +36,17 @@ class DispatchSecondOperator(BaseOperator):
                    method_name="execute_complete")
 
     def execute_complete(self, context, event: dict[str, Any]) -> dict[str, Any]:
-        """Report the second's failures at once, confirm the rest, then fail (no retry) if any post failed.
+        """Report the second's failures at once, confirm the rest, and return the failed posts in words.
 
-        Failures are read from the database over every post of the second (not only from the event), so
-        a re-run after a crash still reports them; the findings and notices are idempotent by post.
+        The task itself succeeds, so its published-items asset event is emitted and the second's published posts
+        are archived at once; ``failed_posts`` downstream fails the run loudly when any post failed. Failures are
+        read from the database over every post of the second (not only from the event), so a re-run after a crash
+        still reports them; the findings and notices are idempotent by post.
         """
         from herald.dispatch.channels.routing import Channels
         from herald.dispatch.dispatcher import settle
         from herald_airflow.dispatch_clients import ConnectionClients
-        from herald_airflow.dispatch_failures import fail_if_any, report
+        from herald_airflow.dispatch_failures import report
         from herald_airflow.hooks import HeraldDatabaseHook
 
         db = HeraldDatabaseHook(self.herald_conn_id).get_database()
@@ -78,8 +80,6 @@ class DispatchSecondOperator(BaseOperator):
                                                           "publish_at": self.publish_at}
         reported = {failure.post_id for failure in failures}
         failures += report(db, [p for p in confirmed_failed if p not in reported], detected_by=detected_by, log=self.log)
-        # Everything is stored: the published posts of this second stay published (the nightly archive sweep
-        # files them, as the asset event of a failed task is not emitted); the task fails without a retry.
-        fail_if_any(failures, f"发布时间 {self.publish_at} 这一秒")
+        # Everything is stored and told; failed_posts (downstream) fails the run with these lines.
         return {"publish_at": self.publish_at, "fired_at": event.get("fired_at"), "results": summary,
-                "item_ids": sorted(items.values())}
+                "item_ids": sorted(items.values()), "failed": [failure.line() for failure in failures]}

@@ -110,13 +110,13 @@ def _link(request: Request, name: str, query: dict[str, Any] | None = None, **pa
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+def _page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     body = _templates().get_template(template).render(link=partial(_link, request), **context)
-    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
 
 
 def _message(request: Request, status: int, title: str, violations: list[Violation]) -> HTMLResponse:
-    return _page(request, "message.html", status=status, title=title, violations=violations, user_name=None)
+    return _page(request, "message.html", status_code=status, title=title, violations=violations, user_name=None)
 
 
 # --- anti-forgery ---------------------------------------------------------------------------------
@@ -255,6 +255,7 @@ def post_page(request: Request, post_id: PostId, user: GetUserDep) -> HTMLRespon
             for field, result in status["screening"].get("fields", {}).items()
             for hit in (*result.get("hits", ()), *({**h, "suppressed": True} for h in result.get("suppressed", ())))]
     return _page(request, "post.html", user_name=person["name"], status=status, post=post, roles=roles,
+                 csrf=csrf_token(user), csrf_field=CSRF_FIELD, key_field=KEY_FIELD, new_key=str(uuid.uuid4()),
                  field_labels=QUEUE_FIELDS, hits=hits, route=status["screening"].get("route"),
                  attempts=db.fetch("dispatch/attempts", post_id=post_id),
                  item=db.fetch_one("dispatch/published_item_of_post", post_id=post_id))
@@ -273,7 +274,7 @@ def _queue_form(request: Request, user, person: dict[str, Any], *, values: dict[
     for violation in violations:
         field = re.split(r"[.\[]", violation.field, maxsplit=1)[0]
         (beside.setdefault(field, []) if field in QUEUE_FIELDS else general).append(violation)
-    return _page(request, "queue.html", status=status, user_name=person["name"], values=values, fields=QUEUE_FIELDS,
+    return _page(request, "queue.html", status_code=status, user_name=person["name"], values=values, fields=QUEUE_FIELDS,
                  accounts=database().fetch("pages/accounts"), categories=categories, violations=violations,
                  beside=beside, general=general, csrf=csrf_token(user), key=key, csrf_field=CSRF_FIELD,
                  key_field=KEY_FIELD)
@@ -342,9 +343,42 @@ def _findings_page(request: Request, user, person: dict[str, Any], *, status: in
     with database().transaction() as tx:
         units = answerable_units(tx, person["person_id"], day=local_day(door.now()))
         rows = find_findings(tx, states=OPEN_STATES, unit_ids=units, limit=FINDINGS_LIMIT + 1) if units else []
-    return _page(request, "findings.html", status=status, user_name=person["name"], findings=rows[:FINDINGS_LIMIT],
+    return _page(request, "findings.html", status_code=status, user_name=person["name"], findings=rows[:FINDINGS_LIMIT],
                  more=len(rows) > FINDINGS_LIMIT, limit=FINDINGS_LIMIT, refused=refused, csrf=csrf_token(user),
                  csrf_field=CSRF_FIELD, key_field=KEY_FIELD, new_key=lambda: str(uuid.uuid4()))
+
+
+@router.post("/posts/{post_id}/decision", name="herald_page_post_decision")
+async def post_decision(request: Request, post_id: PostId, user: GetUserDep) -> Response:
+    """Approve or reject the post's next step from its page, as the signed-in person (``herald.posts.approval.decide``,
+    the same call as the HTTP door's; recorded via ``api``, the door the page belongs to)."""
+    from herald.boundary import DecisionIn
+    from herald.idempotency import once
+    from herald.posts.approval import decide
+
+    try:
+        person = person_for(user)
+    except ValidationError as refused:
+        return _message(request, 403, "无法审批", refused.violations)
+    try:
+        meta, fields = await _checked_form(request, user)
+    except Forbidden:
+        return _forbidden(request)
+    except ValidationError as refused:
+        return _message(request, 400, "表单无法读取", refused.violations)
+    now = door.now()
+    try:
+        document = {"decision": fields.get("decision", ""), "content_hash": fields.get("content_hash", "")}
+        if fields.get("reason", "").strip():
+            document["reason"] = fields["reason"]
+        body = parse_request(DecisionIn, document)
+        once(database(), key=meta.idempotency_key, actor=person["person_id"], request=body, now=now, status=200,
+             operation=f"POST /pages/posts/{post_id}/decision", field=KEY_FIELD,
+             run=lambda db: decide(db, post_id=post_id, approver_id=person["person_id"], decision=body.decision,
+                                   content_hash=body.content_hash, reason=body.reason, via="api", now=now))
+    except ValidationError as refused:
+        return _message(request, 422, "审批未被接受", refused.violations)
+    return RedirectResponse(_link(request, "herald_page_post", post_id=post_id), status_code=303)
 
 
 @router.get("/findings", name="herald_page_findings")

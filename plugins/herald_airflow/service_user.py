@@ -1,4 +1,7 @@
-"""Provision the approval router's Airflow user from its connection (run once at init, before the api-server).
+"""Provision the approval router's Airflow user from its connection, for SimpleAuthManager setups.
+
+The compose recipe (FAB auth manager) does not use this: its airflow-init creates ``herald-router`` with
+``airflow users create`` and resets its password to the connection's on every start.
 
 ``herald_approval_router`` reads and closes human-in-the-loop requests through Airflow's REST API as the
 user of the ``herald_airflow_api`` connection (``AIRFLOW_CONN_HERALD_AIRFLOW_API``). With the

@@ -38,8 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 # Children before parents: the order ``replace=True`` empties the tables in.
-CLEAR_ORDER = ("archive_index", "archive_days", "findings", "cadence_lapse_weeks", "cadence_lapse_state",
-               "cadence_week_bits", "cadence_presence", "dispatch_staging", "manual_handoffs",
+CLEAR_ORDER = ("archive_index", "archive_days", "finding_history", "findings", "idempotency_keys",
+               "cadence_lapse_weeks", "cadence_lapse_state", "cadence_week_bits", "cadence_presence", "dispatch_staging", "manual_handoffs",
                "dispatch_attempts", "post_events", "approval_steps", "published_items",
                "posts", "account_events", "account_admins", "role_assignments", "accounts", "people", "org_units",
                "world_ground_truth", "world_builds")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -121,6 +121,18 @@ def _cols(*spec: tuple[str, str] | tuple[str, str, str]) -> tuple[Column, ...]:
     return tuple(Column(*s) for s in spec)
 
 
+def _memo(policy_for: Callable[[str], Policy]) -> Callable[[str], Policy]:
+    """One policy lookup per id for the whole build (load_policy stats the file on every call: seconds at scale)."""
+    seen: dict[str, Policy] = {}
+
+    def get(policy_id: str) -> Policy:
+        if policy_id not in seen:
+            seen[policy_id] = policy_for(policy_id)
+        return seen[policy_id]
+
+    return get
+
+
 def _by_account(rows: Iterable[dict[str, Any]]) -> dict[str | None, list[dict[str, Any]]]:
     grouped: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -196,6 +208,7 @@ def build_account_pack(db: Database, account_id: str, window: AuditWindow, *, ga
 def build_account_packs(db: Database, window: AuditWindow, *, gate: bool = True,
                         policy_for: Callable[[str], Policy] = load_policy) -> list[Pack]:
     """Every account's pack, reading each dataset once for all accounts."""
+    policy_for = _memo(policy_for)
     with db.transaction() as tx:
         data = _read(tx, window, None)
         in_db = {a["account_id"]: _findings_in_db(tx, window, a["account_id"]) for a in data.accounts}
@@ -564,6 +577,7 @@ def group_verdicts(read: _GroupRead, policy_for: Callable[[str], Policy]) -> dic
 
 def build_group_pack(db: Database, window: AuditWindow, *, gate: bool = True,
                      policy_for: Callable[[str], Policy] = load_policy) -> Pack:
+    policy_for = _memo(policy_for)
     with db.transaction() as tx:
         read = _read_group(tx, window)
         units = {u["unit_id"]: u for u in tx.fetch("audit/org_units")}
@@ -671,3 +685,31 @@ def _trend_table(read: _GroupRead, previous: _GroupRead, window: AuditWindow, ve
                  params, _cols(("metric", "指标代码"), ("label", "指标"), ("previous", "上年", "int"), ("current", "本年", "int"),
                                ("change", "增减", "int")),
                  rows, {"rows": len(rows), "has_previous": int(has_previous)})
+
+
+def build_packs(db: Database, year: int, cutoff: datetime, *, account_ids: Sequence[str] | None = None,
+                progress: Callable[..., Any] | None = None, gate: bool = True,
+                policy_for: Callable[[str], Policy] = load_policy) -> list[Pack]:
+    """The year's packs as of ``cutoff``: the named accounts' packs, or every account's and then the group's.
+
+    ``progress(done, total)`` is told after each pack (the data-quality gate is most of the time per pack).
+    """
+    window = AuditWindow(year, cutoff)
+    policy_for = _memo(policy_for)
+    if account_ids:
+        packs = [build_account_pack(db, account_id, window, gate=False, policy_for=policy_for) for account_id in account_ids]
+        with_group = False
+    else:
+        packs = build_account_packs(db, window, gate=False, policy_for=policy_for)
+        with_group = True
+    total = len(packs) + with_group
+    done: list[Pack] = []
+    for pack in packs:
+        done.append(with_quality(pack) if gate else pack)
+        if progress:
+            progress(len(done), total)
+    if with_group:
+        done.append(build_group_pack(db, window, gate=gate, policy_for=policy_for))
+        if progress:
+            progress(len(done), total)
+    return done

@@ -15,6 +15,16 @@ VerdictLevel = Literal["pass", "pass_with_remarks", "fail"]
 VERDICT_ZH = {"pass": "合格", "pass_with_remarks": "基本合格（有整改意见）", "fail": "不合格（建议注销）"}
 PackStatus = Literal["final", "draft"]
 STATUS_ZH = {"final": "正式", "draft": "草稿（数据质量未通过）"}
+# The headline figures of a pack's cover, as a reader reads them (the keys stay ASCII in pack.json).
+SUMMARY_ZH = {
+    "year": "审计年度", "cutoff": "数据截止", "account": "账号", "platform": "平台", "policy": "适用制度",
+    "host_unit": "主办单位", "competent_department": "主管部门", "items": "已发布信息（条）",
+    "observed_items": "平台上发现的未经 Herald 发布的信息（条）", "unapproved_items": "审批链不完整的信息（条）",
+    "unarchived_items": "没有归档包的信息（条）", "missed_weeks": "未按周更新的周数", "findings": "问题（条）",
+    "verdict": "年检结论", "may_be_rated_advanced": "可参评先进", "accounts": "受检账号（个）", "pass": "合格（个）",
+    "pass_with_remarks": "基本合格（个）", "fail": "不合格（个）", "units_may_be_rated_advanced": "可参评先进的单位（个）",
+    "previous_year": "上一年度",
+}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from herald.audit.model import STATUS_ZH, VERDICT_ZH, Pack
+from herald.audit.model import STATUS_ZH, SUMMARY_ZH, VERDICT_ZH, Pack
 from herald.audit.render_charts import chart_svg
 from herald.audit.render_formats import (
     FAILURE_TITLES,
@@ -127,7 +127,7 @@ def render_payload(pack: Pack, previous: dict[str, Any] | None = None,
                        "chart": chart_path, "sheet": sheets[table.key], "truncated": table.row_count > HTML_MAX_ROWS,
                        "params_text": display(table.params),
                        "tieouts": [t for t in pack.tieouts if _names(t.left, table.key) or _names(t.right, table.key)]})
-    summary = [(str(k), v) for k, v in pack.summary.items()]
+    summary = [(SUMMARY_ZH.get(str(k), str(k)), v) for k, v in pack.summary.items()]
     downloads = [{"path": f"{stem}.pdf", "title": "PDF 报告（概要与例外事项）"},
                  {"path": f"{stem}.xlsx", "title": "Excel 工作簿（每张表一个工作表）"},
                  {"path": "quality/validation_results.json", "title": "数据质量检查结果（Great Expectations JSON）"},
@@ -172,7 +172,7 @@ def changes_markdown(current: dict[str, Any], previous: dict[str, Any] | None, p
     cutoff = format_shanghai(datetime.fromisoformat(current["cutoff"]))
     if previous is None:
         return f"# 版本说明\n\n本版本数据截止 {cutoff}，是本审计包的第一个版本，没有更早的版本可比较。\n"
-    lines = [f"# 与上一版本相比的变化\n", f"本版本数据截止 {cutoff}；上一版本数据截止 "
+    lines = ["# 与上一版本相比的变化\n", f"本版本数据截止 {cutoff}；上一版本数据截止 "
              f"{format_shanghai(datetime.fromisoformat(previous['cutoff']))}（{previous_label}）。\n"]
     changes: list[str] = []
     if previous["status"] != current["status"]:

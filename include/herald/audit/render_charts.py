@@ -17,8 +17,15 @@ from html import escape
 
 from herald.audit.model import Table
 
-CALENDAR_COLOURS = {"ok": "#81c784", "missed": "#e57373", "exempt": "#e0e0e0", "none": "#ffffff"}
-CALENDAR_LABELS = {"ok": "达标", "missed": "未达标", "exempt": "不适用（未开设、停更或注销）", "none": "无数据"}
+CALENDAR_COLOURS = {"ok": "#81c784", "missed": "#e57373", "short": "#ffb74d", "exempt": "#e0e0e0",
+                    "pending": "#fff59d", "none": "#ffffff"}
+CALENDAR_LABELS = {"ok": "达标", "missed": "未更新（违规）", "short": "未达标，未判定", "exempt": "不判定",
+                   "pending": "尚未结束", "none": "无数据"}
+# The builder's week judgements (herald.audit.build, column "judgement") as calendar states.
+JUDGEMENTS = {"met": "ok", "missed": "missed", "short": "short", "not_judged": "exempt", "not_yet": "pending"}
+# Tables drawn without asking (``Table.chart`` empty), by key.
+DEFAULT_CHARTS = {"weekly": "week_calendar", "publishing_by_week": "week_calendar", "publishing_by_month": "bar",
+                  "publishing_by_platform": "bar", "publishing_by_category": "bar"}
 CALENDAR_COLUMNS = 9  # 53 weeks -> 6 rows of 9: fits the PDF's width with readable cells
 
 
@@ -45,7 +52,9 @@ def _column(table: Table, key: str) -> int | None:
 
 def week_states(table: Table, year: int) -> dict[int, tuple[str, int]]:
     """ISO week -> (state, items) from a ``week_calendar`` table; weeks without a row are "none"."""
-    week_at, items_at, status_at = _column(table, "week"), _column(table, "items"), _column(table, "status")
+    week_at = _column(table, "week")
+    items_at = _column(table, "items") if _column(table, "items") is not None else _column(table, "counted_items")
+    status_at = _column(table, "status") if _column(table, "status") is not None else _column(table, "judgement")
     if week_at is None or items_at is None:
         raise ValueError(f"table {table.key}: a week_calendar needs the columns 'week' and 'items'")
     states = {week: ("none", 0) for week in range(1, iso_weeks_in(year) + 1)}
@@ -55,6 +64,7 @@ def week_states(table: Table, year: int) -> dict[int, tuple[str, int]]:
             continue
         items = int(row[items_at] or 0)
         status = str(row[status_at]) if status_at is not None and row[status_at] is not None else ""
+        status = JUDGEMENTS.get(status, status)
         if status not in CALENDAR_COLOURS:
             status = "ok" if items > 0 else "missed"
         states[week] = (status, items)
@@ -69,7 +79,7 @@ def week_calendar_svg(table: Table, year: int, font_family: str) -> str:
     legend_y = top + rows * (cell_h + gap) + 10
     height = legend_y + 24
     met = sum(1 for state, _ in states.values() if state == "ok")
-    missed = sum(1 for state, _ in states.values() if state == "missed")
+    missed = sum(1 for state, _ in states.values() if state in ("missed", "short"))
     parts = [_svg_open(width, height, font_family),
              f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(table.title)}：'
              f'{year} 年共 {len(states)} 个 ISO 周，达标 {met} 周，未达标 {missed} 周</text>']
@@ -82,7 +92,8 @@ def week_calendar_svg(table: Table, year: int, font_family: str) -> str:
         parts.append(f'<text x="{x + 5}" y="{y + 16}" font-size="11">W{week:02d}</text>')
         parts.append(f'<text x="{x + cell_w - 5}" y="{y + 33}" font-size="12" text-anchor="end">{items} 条</text>')
     x = left
-    for state in ("ok", "missed", "exempt", "none"):
+    shown = {state for state, _ in states.values()} | {"ok", "missed"}
+    for state in [s for s in CALENDAR_COLOURS if s in shown]:
         parts.append(f'<rect x="{x}" y="{legend_y}" width="14" height="14" fill="{CALENDAR_COLOURS[state]}" '
                      f'stroke="#9e9e9e" stroke-width="0.5"/>')
         parts.append(f'<text x="{x + 18}" y="{legend_y + 12}" font-size="12">{CALENDAR_LABELS[state]}</text>')
@@ -95,7 +106,8 @@ def bar_svg(table: Table, font_family: str) -> str:
     value_at = next((i for i, c in enumerate(table.columns) if c.kind in ("int", "decimal")), None)
     if value_at is None or not table.columns:
         raise ValueError(f"table {table.key}: a bar chart needs an int or decimal column")
-    bars = [(str(row[0]), float(row[value_at] or 0)) for row in table.rows]
+    label_at = next((i for i, c in enumerate(table.columns) if c.key.endswith("_label")), 0)
+    bars = [(str(row[label_at]), float(row[value_at] or 0)) for row in table.rows]
     label_w, bar_w, bar_h, gap, top = 170, 380, 18, 6, 34
     width = label_w + bar_w + 80
     height = top + len(bars) * (bar_h + gap) + 8
@@ -126,8 +138,9 @@ def _svg_open(width: int, height: int, font_family: str) -> str:
 
 def chart_svg(table: Table, year: int, font_family: str) -> str | None:
     """The chart a table asks for (``Table.chart``), or None."""
-    if table.chart == "week_calendar":
+    kind = table.chart or DEFAULT_CHARTS.get(table.key, "")
+    if kind == "week_calendar":
         return week_calendar_svg(table, year, font_family)
-    if table.chart == "bar":
+    if kind == "bar" and table.rows:  # an empty table draws no chart
         return bar_svg(table, font_family)
     return None

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from herald.audit.model import STATUS_ZH, Pack, Table
+from herald.audit.model import STATUS_ZH, SUMMARY_ZH, Pack, Table
 from herald.errors import HeraldError
 from herald.timeutil import SHANGHAI, format_shanghai, shanghai_midnight_utc
 
@@ -179,7 +179,7 @@ def workbook(pack: Pack) -> bytes:
     if pack.verdict is not None:
         lines.append(["检查结论", pack.verdict.label])
         lines += [["理由", f"{r.rule_id}（{r.clause}）", r.text] for r in pack.verdict.reasons]
-    lines += [[str(k), display(v)] for k, v in pack.summary.items()]
+    lines += [[SUMMARY_ZH.get(str(k), str(k)), display(v)] for k, v in pack.summary.items()]
     lines += [[], ["工作表", "来源（SQL 文件）", "参数", "行数", "控制总数"]]
     lines += [[t.title, t.source, display(t.params), t.row_count, display(t.control_totals)] for t in pack.tables]
     lines += [[], ["勾稽核对", "左", "右", "左值", "右值", "结果"]]

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from herald.policy.citation import citation
+
 PLATFORM_LABELS = {
     "wechat": "微信公众号", "weibo": "微博", "qq": "QQ", "website": "网站", "blog": "博客", "tieba": "贴吧",
     "forum": "论坛", "mobile_newspaper": "手机报", "app": "客户端", "network_video": "网络视频", "mobile_tv": "手机电视",
@@ -30,7 +32,6 @@ STANDING_LABEL = "常设"  # the period of a finding about a standing state (her
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 # A clause as the policy packs write it: "000 §4.4", "001 art.12.2", "003 §5.1 note 3".
-_CLAUSE = re.compile(r"(\d{3}) (?:§([\d.]+)|art\.([\d.]+))(?: note (\d+))?")
 
 
 def platform_label(platform: str | None) -> str:
@@ -65,30 +66,9 @@ def period_label(period: str) -> str:
     return week_label_zh(period)
 
 
-def clause_label(clause: str) -> str:
-    """One clause in Chinese: 000号制度§4.4, 001号制度第12.2条, 003号制度§5.1注3."""
-    def words(match: re.Match) -> str:
-        policy, section, article, note = match.groups()
-        where = f"§{section}" if section else f"第{article}条"
-        return f"{policy}号制度{where}" + (f"注{note}" if note else "")
-
-    return _CLAUSE.sub(words, clause)
-
-
 def cite(policy: Any, key: str, rule_id: str) -> str:
-    """The citation people read, each clause once: 依据000号制度§4.4，规则PUB-5; for a value the policy does not
-    set, what Herald applies instead: 000号制度未作规定，参照002号制度第10.2条，规则CON-9."""
-    clause = policy.clause(key)
-    if clause.startswith("Herald default"):
-        applied = re.split(r"\b(?:applies|adopts)\b", clause, maxsplit=1)
-        adopted, last_policy = [], None
-        for match in _CLAUSE.finditer(applied[1]) if len(applied) == 2 else ():
-            label = clause_label(match.group(0))  # a second clause of the same pack without the pack again
-            adopted.append(label.removeprefix(f"{last_policy}号制度") if match.group(1) == last_policy else label)
-            last_policy = match.group(1)
-        basis = f"参照{'、'.join(adopted)}" if adopted else "按Herald默认规则"
-        return f"{policy.policy_id}号制度未作规定，{basis}，规则{rule_id}"
-    return f"依据{clause_label(clause)}，规则{rule_id}"
+    """The citation people read, each clause once, with the rule: 依据000号制度§4.4，规则PUB-5."""
+    return f"{citation(policy, key)}，规则{rule_id}"
 
 
 def subject_label(row: dict[str, Any]) -> str:
@@ -116,7 +96,7 @@ def unit_label(unit_id: str, units: Mapping[str, Mapping[str, Any]]) -> str:
     if unit is None:
         return unit_id
     parent = units.get(unit.get("parent_id") or "")
-    if parent is None:
+    if parent is None or unit.get("kind", "department") != "department":
         return unit["name"]
     prefix = "集团" if not parent.get("parent_id") else re.sub(r"(有限责任公司|股份有限公司|有限公司)$", "", parent["name"])
     return unit["name"] if unit["name"].startswith(prefix) else prefix + unit["name"]

@@ -62,7 +62,7 @@ def mass_send_findings(tx: Transaction, window: ScanWindow, policy_for: Callable
         item_ids = sorted(row["item_ids"].split(","))
         findings.append(Finding(
             rule_id="CON-9", subject_type="account", subject_id=row["account_id"], period=day, severity="medium",
-            summary=f"微信公众号{account_label(row)}在{day}群发{row['mass_sends']}次，超过每日{allowed}次的限制"
+            summary=f"账号{account_label(row)}在{day}群发{row['mass_sends']}次，超过每日{allowed}次的限制"
                     f"（{cite(policy, 'mass_send', 'CON-9')}）。",
             evidence={"policy_id": policy.policy_id, "policy_sha256": policy.content_hash,
                       "clause": policy.clause("mass_send"), "day": day, "mass_sends": row["mass_sends"],

@@ -255,6 +255,17 @@ def prepare_request(db, asked: AskedStep, now: datetime, *,
 # --- recording the answer -----------------------------------------------------------------------------
 
 
+def responder_login(responded_by_user: Mapping[str, Any] | None) -> str | None:
+    """The login of the Airflow user who answered (a HITL ``responded_by_user``): its name, else its id.
+
+    Herald's people sign in as users named by ``people.login``. Under the SimpleAuthManager id and name
+    are both that login; under the FAB auth manager the id is the numeric ``ab_user.id`` and the name the
+    username, so the name is read first.
+    """
+    user = responded_by_user or {}
+    return user.get("name") or user.get("id")
+
+
 def record_answer(db, asked: AskedStep, *, login: str | None, option: str, reason: str | None, now: datetime,
                   log: logging.Logger | logging.LoggerAdapter = _log) -> dict[str, Any]:
     """Write an answer (the chosen ``option``, by the Airflow user ``login``) through ``decide``.
