@@ -70,7 +70,7 @@ def herald_dispatch():
     seconds = DispatchSecondOperator.partial(task_id="dispatch_second", pool="herald_dispatch",
                                              outlets=[PUBLISHED_ITEMS]).expand_kwargs(plan())
 
-    @task(retries=0, trigger_rule="all_done")
+    @task(pool="herald_db", retries=0, trigger_rule="all_done")
     def failed_posts(outcomes) -> int:
         """Fail the run, without a retry, when a post failed at its second (already told and recorded)."""
         from herald_airflow.dispatch_failures import fail_on_lines
