@@ -179,6 +179,28 @@ async def _checked_form(request: Request, user) -> tuple[FormMeta, dict[str, str
     return meta, fields
 
 
+class _Refused(Exception):
+    """A form post answered before its action: the page to send back is ``response``."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+async def _signed_in_form(request: Request, user, refused_title: str) -> tuple[dict[str, Any], FormMeta, dict[str, str]]:
+    """The person behind the login, the form's own fields (token checked first) and the rest, or ``_Refused``."""
+    try:
+        person = person_for(user)
+    except ValidationError as refused:
+        raise _Refused(_message(request, 403, refused_title, refused.violations)) from None
+    try:
+        meta, fields = await _checked_form(request, user)
+    except Forbidden:
+        raise _Refused(_forbidden(request)) from None
+    except ValidationError as refused:
+        raise _Refused(_message(request, 400, "表单无法读取", refused.violations)) from None
+    return person, meta, fields
+
+
 # --- pages ----------------------------------------------------------------------------------------
 
 
@@ -312,15 +334,9 @@ async def queue_submit(request: Request, user: GetUserDep) -> Response:
     from herald.posts.queue import queue_post
 
     try:
-        person = person_for(user)
-    except ValidationError as refused:
-        return _message(request, 403, "无法排期", refused.violations)
-    try:
-        meta, fields = await _checked_form(request, user)
-    except Forbidden:
-        return _forbidden(request)
-    except ValidationError as refused:
-        return _message(request, 400, "表单无法读取", refused.violations)
+        person, meta, fields = await _signed_in_form(request, user, "无法排期")
+    except _Refused as refused:
+        return refused.response
     key = meta.idempotency_key or str(uuid.uuid4())
     values = {name: fields.get(name, "") for name in QUEUE_FIELDS}
     try:
@@ -357,15 +373,9 @@ async def post_decision(request: Request, post_id: PostId, user: GetUserDep) -> 
     from herald.posts.approval import decide
 
     try:
-        person = person_for(user)
-    except ValidationError as refused:
-        return _message(request, 403, "无法审批", refused.violations)
-    try:
-        meta, fields = await _checked_form(request, user)
-    except Forbidden:
-        return _forbidden(request)
-    except ValidationError as refused:
-        return _message(request, 400, "表单无法读取", refused.violations)
+        person, meta, fields = await _signed_in_form(request, user, "无法审批")
+    except _Refused as refused:
+        return refused.response
     now = door.now()
     try:
         document = {"decision": fields.get("decision", ""), "content_hash": fields.get("content_hash", "")}
@@ -397,15 +407,9 @@ async def finding_action(request: Request, finding_id: FindingId, action: Findin
     from herald.idempotency import once
 
     try:
-        person = person_for(user)
-    except ValidationError as refused:
-        return _message(request, 403, "无法处理问题", refused.violations)
-    try:
-        meta, fields = await _checked_form(request, user)
-    except Forbidden:
-        return _forbidden(request)
-    except ValidationError as refused:
-        return _message(request, 400, "表单无法读取", refused.violations)
+        person, meta, fields = await _signed_in_form(request, user, "无法处理问题")
+    except _Refused as refused:
+        return refused.response
     move = findings.acknowledge if action == "acknowledge" else findings.resolve
     now = door.now()
 
