@@ -69,14 +69,16 @@ def _cjk_font_family(_config_file: str, _config_path: str) -> str:  # cached per
 
 # --- values as people and machines read them ---------------------------------------------------------------------
 
-def display(value: Any) -> str:
-    """A cell as shown on a page: Shanghai time for instants, 是/否 for booleans, empty for nothing."""
+def _as_text(value: Any, *, for_people: bool) -> str:
+    """One cell as text; only booleans and instants read differently for people and for machines."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return ("是" if value else "否") if for_people else ("true" if value else "false")
     if isinstance(value, datetime):
-        return format_shanghai(value) if value.tzinfo else value.isoformat(sep=" ")
+        if not value.tzinfo:
+            return value.isoformat(sep=" ") if for_people else value.isoformat()
+        return format_shanghai(value) if for_people else value.astimezone(SHANGHAI).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -84,23 +86,16 @@ def display(value: Any) -> str:
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return str(value)
+
+
+def display(value: Any) -> str:
+    """A cell as shown on a page: Shanghai time for instants, 是/否 for booleans, empty for nothing."""
+    return _as_text(value, for_people=True)
 
 
 def machine(value: Any) -> str:
     """A cell in a CSV: ISO 8601 with the Shanghai offset for instants, true/false, plain decimals."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return str(value)
+    return _as_text(value, for_people=False)
 
 
 def jsonable(value: Any) -> Any:
