@@ -22,6 +22,8 @@ help:
 	@echo "make up     - airflow standalone on the demo world and the fake platforms (UI on http://127.0.0.1:8080)"
 	@echo "make bench [BENCH=name] - run the benchmarks"
 	@echo "make fuzz   - the long fuzz run of the request doors (CLI and HTTP)"
+	@echo "make stack  - the production configuration (Celery, 2 schedulers, 2 triggerers, 2 workers) natively; make stack-down stops it"
+	@echo "make soak MINUTES=N - keep the stack busy and report lateness, duplicates, memory and database growth"
 	@echo "make lock   - refresh constraints.txt from the venv"
 
 venv: $(VENV)/.installed
@@ -80,3 +82,33 @@ bench: venv .env
 
 clean:
 	rm -rf .airflow .demo .bench
+
+# The production configuration (docker-compose.yaml, CeleryExecutor with two schedulers, two triggerers and two
+# workers) natively on the local PostgreSQL and Redis, from the same .env (docs/stack.md). WORLD=1 loads the demo world.
+.PHONY: stack stack-down stack-status
+stack: venv .env
+	$(DEV_PY) -m herald_dev.stack up $(if $(WORLD),--world)
+
+stack-down: venv
+	$(DEV_PY) -m herald_dev.stack down
+
+stack-status: venv
+	$(DEV_PY) -m herald_dev.stack status
+
+# Keep the stack busy for MINUTES (default 10) and report lateness, duplicates, memory per component and database
+# growth (dev/herald_dev/soak.py): uses the running `make stack` (WORLD=1), or starts one and stops it at the end.
+# STACK_DIR=<folder> soaks a scratch stack there instead (scratch databases, a free port; REDIS_DB its broker).
+.PHONY: soak
+soak: venv .env
+	$(DEV_PY) -m herald_dev.soak --minutes $(or $(MINUTES),10) $(if $(STACK_DIR),--state-dir $(STACK_DIR)) $(if $(REDIS_DB),--redis-db $(REDIS_DB))
+
+# Herald end to end on the HA stack (tests/test_stack_e2e.py): a release queued and approved through the HTTP door and
+# Airflow's Required Actions, dispatched, archived and scanned, plus a Celery worker killed mid-confirmation;
+# stack-faults adds a triggerer killed, the fakes' 5xx and timeouts, PostgreSQL connections dropped.
+# HERALD_E2E_POSTS=1000 is the issue's full size (default 40).
+.PHONY: stack-e2e stack-faults
+stack-e2e: venv .env
+	HERALD_STACK_E2E=1 $(PY) -m pytest tests/test_stack_e2e.py
+
+stack-faults: venv .env
+	HERALD_STACK_E2E=1 HERALD_STACK_FAULTS=all $(PY) -m pytest tests/test_stack_e2e.py

@@ -12,8 +12,16 @@
    asked once: a second trigger finds the run and is skipped. The next step of a chain is routed by
    the next pass after the previous one is decided (at most two minutes later).
 
+4. ``account_steps_to_route`` / ``route_account_step``: every pending account application's current
+   creation step (ACC-2) that has no request yet starts a run of ``herald_account_approval`` (run id
+   ``account__<application>__<step>``); ``close_account_requests_answered_elsewhere`` closes requests
+   whose step was decided through the CLI or the HTTP door.
+
 ``herald_post_approval`` is one step: a human-in-the-loop task assigned to the holders of the
-step's role, answered in Airflow's UI (or its REST API), timing out after the policy's
+step's role (for the competent department's authorisation of a sensitive item, CON-5, the holders of the
+policy's ``sensitive_topics.authorising_role``; for a creation-chain step of a paid repost, CON-6, whoever
+answers that step of an account application: ``herald.posts.approval.role_holders``), answered in
+Airflow's UI (or its REST API), timing out after the policy's
 ``approval_response_timeout_hours`` and never after the publish time.
 """
 
@@ -23,6 +31,11 @@ import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
+from herald_airflow.account_approval_operator import (
+    ACCOUNT_APPROVAL_DAG_ID,
+    ACCOUNT_APPROVAL_TASK_ID,
+    HeraldAccountApprovalStepOperator,
+)
 from herald_airflow.approval_operator import APPROVAL_DAG_ID, APPROVAL_TASK_ID, HeraldApprovalStepOperator
 
 DEFAULT_ARGS = {
@@ -44,7 +57,7 @@ START = pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai")
     # Paused, it would silently stop asking approvers and expiring posts: it runs once deployed.
     is_paused_upon_creation=False,
     default_args=DEFAULT_ARGS,
-    tags={"herald", "approval", "PUB-1", "PUB-2"},
+    tags={"herald", "approval", "PUB-1", "PUB-2", "CON-5", "CON-6", "ACC-2"},
     doc_md=__doc__,
 )
 def herald_approval_router():
@@ -100,6 +113,44 @@ def herald_approval_router():
         openlineage_inject_parent_info=False,
     ).expand_kwargs(routes)
 
+    # Account applications (ACC-2): each pending application's current creation step, asked once.
+    @task(pool="herald_db")
+    def account_steps_to_route() -> list[dict]:
+        """Each pending account application's current step that has no approval run yet."""
+        from herald.accounts.requests import pending_steps
+        from herald_airflow.hooks import HeraldDatabaseHook
+
+        ti = get_current_context()["ti"]
+        steps = pending_steps(HeraldDatabaseHook().get_database())
+        new = [s for s in steps if ti.get_dr_count(dag_id=ACCOUNT_APPROVAL_DAG_ID, run_ids=[s.run_id]) == 0]
+        print(f"待审批的账号开通步骤 {len(steps)} 个，其中新发起审批请求 {len(new)} 个")
+        return [s.trigger_kwargs() for s in new]
+
+    @task(pool="herald_db")
+    def close_account_requests_answered_elsewhere() -> list[str]:
+        """Close open account-approval requests whose step was decided through the CLI or the HTTP door."""
+        import logging
+
+        from herald.accounts.requests import close_requests_decided_elsewhere
+        from herald_airflow.airflow_api import AirflowApi
+        from herald_airflow.hooks import HeraldDatabaseHook
+
+        closed = close_requests_decided_elsewhere(HeraldDatabaseHook().get_database(), AirflowApi.from_connection(),
+                                                  log=logging.getLogger("herald.approval_router"))
+        print(f"关闭已在命令行或 HTTP 接口审批的账号开通请求 {len(closed)} 个")
+        return closed
+
+    account_routes = account_steps_to_route()
+    account_routes >> close_account_requests_answered_elsewhere()
+    TriggerDagRunOperator.partial(
+        task_id="route_account_step",
+        trigger_dag_id=ACCOUNT_APPROVAL_DAG_ID,
+        logical_date=None,
+        skip_when_already_exists=True,
+        wait_for_completion=False,
+        openlineage_inject_parent_info=False,
+    ).expand_kwargs(account_routes)
+
 
 @dag(
     dag_id=APPROVAL_DAG_ID,
@@ -117,12 +168,39 @@ def herald_approval_router():
         "content_hash": Param(type="string", minLength=64, maxLength=64, title="所审内容的哈希"),
         "step_no": Param(type="integer", minimum=1, title="审批步骤"),
     },
-    tags={"herald", "approval", "hitl", "PUB-2"},
+    # A step may be the competent department's authorisation (CON-5) or a creation-chain step of a paid repost (CON-6).
+    tags={"herald", "approval", "hitl", "PUB-2", "CON-5", "CON-6"},
     doc_md=__doc__,
 )
 def herald_post_approval():
     HeraldApprovalStepOperator(task_id=APPROVAL_TASK_ID, pool="herald_db")
 
 
+@dag(
+    dag_id=ACCOUNT_APPROVAL_DAG_ID,
+    dag_display_name="账号开通审批",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    max_active_runs=1000,  # one parked run per open request, as for posts
+    is_paused_upon_creation=False,
+    default_args=DEFAULT_ARGS,
+    params={
+        "application_id": Param(type="string", pattern="^APP-[0-9a-f]{16}$", title="开通申请编号"),
+        "step_no": Param(type="integer", minimum=1, title="审批步骤"),
+    },
+    tags={"herald", "approval", "hitl", "ACC-1", "ACC-2"},
+)
+def herald_account_approval():
+    """One step of an account application's creation chain (ACC-2), asked of the holders of the step's role for its
+    unit in Airflow's Required Actions; started by ``herald_approval_router``. Params: ``application_id``,
+    ``step_no``. The answer is written through ``herald.accounts.approval.decide`` (the account opens when the last
+    step is approved; a rejection ends the application). A failed run means nobody could be asked, the answer was
+    refused, or nobody answered within the policy's ``creation_approval.response_timeout_hours`` (the step stays
+    answerable through the CLI and the HTTP door)."""
+    HeraldAccountApprovalStepOperator(task_id=ACCOUNT_APPROVAL_TASK_ID, pool="herald_db")
+
+
 herald_approval_router()
 herald_post_approval()
+herald_account_approval()

@@ -1,7 +1,8 @@
 """The annual audit packs (ACC-6, SEC-5): one per account, then the group's, for the year just ended.
 
 Wiring only: the packs are built by ``herald.audit.build`` (queries in ``sql/audit/``, the Great Expectations gate in
-``herald.audit.quality``) and written by ``herald.audit.render.write_pack``.
+``herald.audit.quality``) and written by ``herald.audit.render`` (``write_account_packs`` for a mapped task's run of
+accounts, ``write_pack`` for the group).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ DEFAULT_ARGS = {"owner": "herald-governance", "retries": 3, "retry_delay": pendu
     },
 )
 def herald_audit_pack():
-    """Build every account's annual audit pack (one mapped task each), then the group pack.
+    """Build every account's annual audit pack (mapped tasks of up to 40 accounts each), then the group pack.
 
     Params: `year` (default: the year of the data interval's start, i.e. last year on the 15 January run) and
     `cutoff` (ISO 8601 with zone; default: the run's date). Nothing recorded after the cutoff counts. A re-run
@@ -61,23 +62,48 @@ def herald_audit_pack():
         return {"year": window.year, "cutoff": window.cutoff.isoformat()}
 
     @task(pool="herald_db", task_display_name="列出受审账号")
-    def accounts(window: dict) -> list[str]:
+    def accounts(window: dict) -> list[list[str]]:
+        """The accounts inspected, in runs of herald.audit.render.PACKS_PER_TASK (one mapped task each)."""
         from herald.audit.build import AuditWindow, account_ids
+        from herald.audit.render import account_batches
         from herald_airflow.hooks import HeraldDatabaseHook
 
-        return account_ids(HeraldDatabaseHook().get_database(), _window(AuditWindow, window))
+        return account_batches(account_ids(HeraldDatabaseHook().get_database(), _window(AuditWindow, window)))
 
-    @task(pool="herald_db", task_display_name="生成账号审计包", map_index_template="{{ task.op_kwargs['account_id'] }}")
-    def account_pack(account_id: str, window: dict) -> str:
-        from herald.audit.build import AuditWindow, build_account_pack
-        from herald.audit.render import default_pack_root, write_pack
+    @task(pool="herald_db", task_display_name="生成账号审计包",
+          map_index_template="{{ task.op_kwargs['account_ids'][0] }} … {{ task.op_kwargs['account_ids'][-1] }}"
+                             "（{{ task.op_kwargs['account_ids'] | length }} 个账号）")
+    def account_pack(account_ids: list[str], window: dict) -> list[str]:
+        """A run of accounts' packs: each built, gated and written in turn (the imports, Great Expectations' above
+        all, are paid once per task rather than once per account); the task's log says where the time went."""
+        import logging
+
+        from herald.audit.build import AuditWindow
+        from herald.audit.render import Phases, default_pack_root, write_account_packs
         from herald_airflow.hooks import HeraldDatabaseHook
 
-        pack = build_account_pack(HeraldDatabaseHook().get_database(), account_id, _window(AuditWindow, window))
-        return str(write_pack(pack, default_pack_root()))
+        phases = Phases()
+        written = write_account_packs(HeraldDatabaseHook().get_database(), account_ids, _window(AuditWindow, window),
+                                      default_pack_root(), phases)
+        logging.getLogger(__name__).info("%d account packs written: %s", len(written), phases)
+        return [str(folder) for folder in written]
+
+    @task(pool="herald_db", task_display_name="读取Airflow运行历史")
+    def airflow_history(window: dict, **context) -> dict:
+        """Airflow's runs of the ledger-writing DAGs for the window, read once through the REST API (connection
+        herald_airflow_api) into Herald's database; the group pack matches its run ledger against them. An
+        unreachable api-server or a missing connection is recorded as 未核对 with the reason, not a failure."""
+        from herald.audit.build import AuditWindow
+        from herald.timeutil import now_utc
+        from herald_airflow.airflow_api import fetch_run_history
+        from herald_airflow.hooks import HeraldDatabaseHook
+
+        w = _window(AuditWindow, window)
+        return fetch_run_history(HeraldDatabaseHook().get_database(), w.year, w.year_start, w.year_end, w.cutoff,
+                                 now=now_utc())
 
     @task(pool="herald_db", task_display_name="生成集团汇总审计包")
-    def group_pack(window: dict, written: list[str]) -> str:
+    def group_pack(window: dict, written: list[list[str]]) -> str:
         from herald.audit.build import AuditWindow, build_group_pack
         from herald.audit.render import default_pack_root, write_pack
         from herald_airflow.hooks import HeraldDatabaseHook
@@ -86,8 +112,8 @@ def herald_audit_pack():
         return str(write_pack(pack, default_pack_root()))
 
     window = audit_window()
-    written = account_pack.partial(window=window).expand(account_id=accounts(window))
-    group_pack(window, written)
+    written = account_pack.partial(window=window).expand(account_ids=accounts(window))
+    airflow_history(window) >> group_pack(window, written)
 
 
 def _window(cls, window: dict):

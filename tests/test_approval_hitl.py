@@ -322,8 +322,9 @@ def test_both_dags_parse_with_the_operator_and_the_mapped_trigger():
     assert bag.import_errors == {}
     router, approval = bag.dags["herald_approval_router"], bag.dags["herald_post_approval"]
     assert router.max_active_runs == 1 and not router.catchup and not router.is_paused_upon_creation
-    assert sorted(t.task_id for t in router.tasks) == ["close_answered_elsewhere", "expire_due_posts", "route_step",
-                                                        "steps_to_route"]
+    assert sorted(t.task_id for t in router.tasks) == [
+        "account_steps_to_route", "close_account_requests_answered_elsewhere", "close_answered_elsewhere",
+        "expire_due_posts", "route_account_step", "route_step", "steps_to_route"]  # account steps: ACC-2 (issue 15)
     ask = approval.get_task("ask_approver")
     assert type(ask).__name__ == "HeraldApprovalStepOperator" and ask.pool == "herald_db"
     assert list(ask.serialized_params) == ["reason"]  # only the answer form; the run's params stay the DAG's

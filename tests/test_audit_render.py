@@ -27,13 +27,13 @@ LATER = datetime(2027, 2, 1, 16, 0, tzinfo=UTC)
 ACCOUNT_NAME = "华夏能源集团官方微博"
 
 
-def _weeks(missed: set[int]) -> Table:
-    rows = tuple((f"2026-W{w:02d}", 0 if w in missed else 3, "missed" if w in missed else "ok")
-                 for w in range(1, 54))
+def _weeks(missed: set[int], year: int = 2026) -> Table:
+    rows = tuple((f"{year}-W{w:02d}", 0 if w in missed else 3, "missed" if w in missed else "ok")
+                 for w in range(1, iso_weeks_in(year) + 1))
     return Table(key="publishing_by_week", title="按周发布", source="sql/audit/publishing_by_week.sql",
-                 params={"year": 2026, "account_id": "acct-grp-weibo"},
+                 params={"year": year, "account_id": "acct-grp-weibo"},
                  columns=(Column("week", "ISO 周"), Column("items", "发布条数", "int"), Column("status", "是否达标")),
-                 rows=rows, control_totals={"rows": 53, "items": sum(r[1] for r in rows)}, chart="week_calendar",
+                 rows=rows, control_totals={"rows": len(rows), "items": sum(r[1] for r in rows)}, chart="week_calendar",
                  note="每周至少发布 1 条（PUB-5）")
 
 
@@ -155,6 +155,8 @@ def test_the_pdf_reads_in_chinese_as_text(rendered):
     for expected in (ACCOUNT_NAME, "基本合格（有整改意见）", "全年有 2 周未更新", "已发布信息 = 归档包", "2027-01-15 00:00:00"):
         assert expected in text.replace("\n", ""), expected
     assert reader.metadata.title.startswith(ACCOUNT_NAME)
+    # The verdict's reasons cite their clauses in Chinese; a Herald default's English reason stays in the policy pack.
+    assert "号制度" in text and "Herald default" not in text
     group_text = "".join(page.extract_text() or "" for page in PdfReader(_pdf(rendered["group"])).pages)
     assert "集团汇总" in group_text and "华夏能源集团北方分公司" in group_text
 
@@ -219,9 +221,11 @@ def test_the_html_pack_shows_each_tables_source_and_loads_nothing_from_the_inter
 
 
 def test_the_calendar_has_the_iso_weeks_of_the_year():
-    assert iso_weeks_in(2026) == 53 and iso_weeks_in(2025) == 52
-    states = week_states(_weeks({5}), 2025)
+    assert iso_weeks_in(2026) == 53 and iso_weeks_in(2025) == 52 and iso_weeks_in(2020) == 53
+    states = week_states(_weeks({5}, 2025), 2025)
     assert len(states) == 52 and states[5] == ("missed", 0) and states[6] == ("ok", 3)
+    # A row of another ISO week-year (2026-W05 in a 2025 calendar) colours nothing.
+    assert set(week_states(_weeks({5}, 2026), 2025).values()) == {("none", 0)}
     builders = Table(key="weekly", title="每周更新情况", source="sql/audit/weekly_items.sql", params={},
                      columns=(Column("week", "周"), Column("counted_items", "计入条数", "int"), Column("judgement", "判定代码")),
                      rows=(("2026-W01", 0, "not_judged"), ("2026-W02", 2, "met"), ("2026-W03", 0, "missed"),
@@ -289,3 +293,93 @@ def test_the_command_line_builds_packs_with_the_builder(sqlite_db, tmp_path, cap
     assert all(verify_pack(p.folder) == [] for p in packs)
     naive = [value.replace("+08:00", "") for value in argv]
     assert main(naive) == 2  # a cutoff without its zone is refused
+
+
+def _item(db, item_id: str, account_id: str, shanghai: datetime) -> None:
+    from builders import insert
+    from herald.timeutil import SHANGHAI
+
+    insert(db, "published_items", item_id=item_id, account_id=account_id, platform="wechat", origin="dispatch",
+           platform_item_id=f"p-{item_id}", published_at=shanghai.replace(tzinfo=SHANGHAI).astimezone(UTC),
+           platform_status="live")
+
+
+def test_a_53_week_year_has_53_weekly_rows_and_calendar_cells(sqlite_db):
+    """ISO 2026 and 2020 have a week 53. The weekly table and the calendar cover exactly the ISO week-year's weeks:
+    2025-12-30 is 2026-W01, 2027-01-02 is 2026-W53, and 2025-12-23 (2025-W52) is not in 2026's calendar."""
+    from builders import small_org
+    from herald.audit.build import AuditWindow, build_account_pack
+    from herald.audit.render_charts import chart_svg
+    from herald.timeutil import iso_week_label, week_index_monday
+
+    for year in (2020, 2026):
+        labels = [iso_week_label(week_index_monday(w)) for w in AuditWindow(year, CUTOFF).weeks]
+        assert labels == [f"{year}-W{n:02d}" for n in range(1, 54)]
+    assert len(AuditWindow(2025, CUTOFF).weeks) == 52
+    small_org(sqlite_db)
+    for item_id, shanghai in (("I-W52-2025", datetime(2025, 12, 23, 10)), ("I-W01", datetime(2025, 12, 30, 10)),
+                              ("I-W10", datetime(2026, 3, 4, 10)), ("I-W53", datetime(2027, 1, 2, 10))):
+        _item(sqlite_db, item_id, "WX-GROUP", shanghai)
+    pack = build_account_pack(sqlite_db, "WX-GROUP", AuditWindow(2026, CUTOFF), gate=False)
+    weekly = next(t for t in pack.tables if t.key == "weekly")
+    assert [row[0] for row in weekly.rows] == [f"2026-W{n:02d}" for n in range(1, 54)]
+    assert "53个ISO周" in weekly.title and weekly.control_totals["rows"] == 53
+    counted = {row[0]: row[2] for row in weekly.rows if row[2]}
+    assert counted == {"2026-W01": 1, "2026-W10": 1, "2026-W53": 1}
+    svg = chart_svg(weekly, 2026, cjk_font_family())
+    assert svg.count("<title>第 ") == 53 and "共 53 个 ISO 周" in svg
+    assert "<title>第 53 周：" in svg and "W53</text>" in svg
+
+
+def test_a_mapped_tasks_run_of_accounts_is_built_gated_and_written_with_its_phases_timed(sqlite_db, tmp_path):
+    """What one mapped task of herald_audit_pack does (write_account_packs), on a 53-week year; the PDF lists the
+    exceptions (weeks short of the rule, items without a complete chain) and says how many there are."""
+    from pypdf import PdfReader
+
+    from builders import small_org
+    from herald.audit.build import AuditWindow
+    from herald.audit.render import Phases, account_batches, write_account_packs
+
+    assert account_batches(["a", "b", "c", "d", "e"], 2) == [["a", "b"], ["c", "d"], ["e"]]
+    assert account_batches([], 40) == []
+    small_org(sqlite_db)
+    for item_id, shanghai in (("I-W01", datetime(2025, 12, 30, 10)), ("I-W10", datetime(2026, 3, 4, 10)),
+                              ("I-W53", datetime(2027, 1, 2, 10))):
+        _item(sqlite_db, item_id, "WX-GROUP", shanghai)
+    phases = Phases()
+    written = write_account_packs(sqlite_db, ["WX-GROUP", "WB-GROUP"], AuditWindow(2026, CUTOFF), tmp_path, phases)
+    assert [p.name for p in written] == ["WX-GROUP", "WB-GROUP"] and all(verify_pack(p) == [] for p in written)
+    assert {"build", "gate", "charts", "csv", "html", "excel", "pdf", "bag"} <= set(phases.seconds)
+    assert all(seconds >= 0 for seconds in phases.seconds.values()) and "pdf " in str(phases)
+    text = "".join(page.extract_text() or "" for page in PdfReader(_pdf(written[0])).pages).replace("\n", "")
+    assert "每周更新情况（53个ISO周" in text and "各表中的例外行" in text
+    assert "其中例外（未更新或未达标的周）50 行，以下为前 25 行" in text  # 53 weeks, 3 with an item
+    # The item list is the calendar year's (the weeks straddle it): I-W10 is listed (no approval chain, not archived).
+    assert "I-W10" in text and "I-W01" not in text and "I-W53" not in text
+
+
+def test_the_pdf_shows_the_exceptions_of_long_tables_and_the_first_rows_and_columns_of_others():
+    from herald.audit.render_formats import PDF_MAX_COLUMNS, PDF_SAMPLE_ROWS, pdf_table
+
+    judged = {3: "missed", 9: "short", 40: "missed"}
+    weekly = Table(key="weekly", title="每周更新情况", source="sql/audit/weekly_items.sql", params={},
+                   columns=(Column("week", "周"), Column("monday_on", "周一", "date"), Column("counted_items", "计入条数", "int"),
+                            Column("live_items", "在线", "int"), Column("judgement", "判定代码"),
+                            Column("judgement_label", "判定"), Column("finding_id", "检查发现编号")),
+                   rows=tuple((f"2026-W{w:02d}", date.fromisocalendar(2026, w, 1), 0 if w in judged else 2,
+                               0 if w in judged else 2, judged.get(w, "met"), judged.get(w, "达标"),
+                               f"F-{w}" if judged.get(w) == "missed" else "") for w in range(1, 54)))
+    view = pdf_table(weekly)
+    assert view["exceptions"] and view["matching"] == 3 and view["what"] == "未更新或未达标的周"
+    assert [row[0] for row in view["rows"]] == ["2026-W03", "2026-W09", "2026-W40"]
+    assert [c.key for c in view["columns"]] == ["week", "monday_on", "counted_items", "judgement_label", "finding_id"]
+    assert abs(sum(view["widths"]) - 100) < 0.5 and view["columns_cut"]
+    # Without the columns its view reads, a table falls back to its first rows.
+    plain = Table(key="weekly", title="周", source="x.sql", params={}, columns=weekly.columns[:4],
+                  rows=tuple(r[:4] for r in weekly.rows))
+    fallback = pdf_table(plain)
+    assert not fallback["exceptions"] and fallback["matching"] == 53 and len(fallback["rows"]) == PDF_SAMPLE_ROWS
+    wide = Table(key="unknown", title="宽表", source="x.sql", params={},
+                 columns=tuple(Column(f"c{n}", f"第{n}列") for n in range(12)), rows=(tuple(range(12)),))
+    cut = pdf_table(wide)
+    assert len(cut["columns"]) == PDF_MAX_COLUMNS and cut["columns_cut"] and cut["rows"] == [[str(n) for n in range(8)]]

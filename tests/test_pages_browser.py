@@ -4,7 +4,9 @@ Debian's Chromium and its driver (``apt-get install chromium chromium-driver``),
 people log in on Airflow's own login page (the FAB auth manager of the compose recipe, which tests/stack.py runs)
 and use the pages:
 周运营 queues a post on the queue form (after a refusal shown beside its field), 吴主管 (the approver) opens the
-post's page from the calendar, 卫行政 (the competent department, the admin centre's reader) acknowledges a finding.
+post's page from the calendar, 卫行政 (the competent department, the admin centre's reader) acknowledges a finding,
+then opens the audit packs page (「审计包」, from the link Airflow's navigation carries), sees the year's pack with its
+status and data-quality result, opens the pack's HTML and its GX Data Docs, and downloads the pack's PDF.
 Screenshots go to a temporary folder (kept with ``HERALD_SCREENSHOTS=<folder>``).
 """
 
@@ -28,10 +30,14 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
          "--lang=zh-CN")
 SCHEDULER, APPROVER, READER = "zhou.yunying", "wu.zhuguan", "wei.xingzheng"
+# FAB's Viewer and User roles cannot read plugins by default (GET /api/v2/plugins is 403, so Airflow's UI would hide
+# Herald's navigation from them); airflow-init grants them that read. The reader (a Viewer) follows the menu herself.
+NAVIGATOR = READER
+PACK_YEAR, PACK_CUTOFF, PACK_ACCOUNT = 2026, datetime(2027, 1, 14, 16, 0, tzinfo=UTC), "WB-GROUP"
 WAIT = 60  # seconds for a page to show what is expected (two slow shared cores)
 
 
-def _browser(profile: Path):
+def _browser(profile: Path, downloads: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -40,7 +46,11 @@ def _browser(profile: Path):
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    return driver
 
 
 class Person:
@@ -49,7 +59,9 @@ class Person:
     def __init__(self, stack, login: str, shots: Path):
         self.stack, self.login, self.shots = stack, login, shots
         self.profile = Path(tempfile.mkdtemp(prefix=f"herald-chromium-{login}-"))
-        self.driver = _browser(self.profile)
+        self.downloads = self.profile / "downloads"
+        self.downloads.mkdir()
+        self.driver = _browser(self.profile, self.downloads)
         self.driver.set_page_load_timeout(WAIT)
 
     def sign_in(self, page: str) -> None:
@@ -111,7 +123,21 @@ def _finding_for_reader(db) -> str:
     return finding.finding_id
 
 
-def test_schedulers_approvers_and_readers_use_the_pages_in_a_browser(pg_db, pg_url):
+def _pack_for_reader(db, root: Path):
+    """The group Weibo's pack of the year, gated by GX and written where the api-server's packs page reads."""
+    from herald.audit.build import build_packs
+    from herald.audit.render import write_pack
+
+    [pack] = build_packs(db, PACK_YEAR, PACK_CUTOFF, account_ids=[PACK_ACCOUNT])
+    return pack, write_pack(pack, root)
+
+
+def _downloaded(folder: Path, name: str) -> bytes | None:
+    path = folder / name
+    return path.read_bytes() if path.is_file() and not (folder / f"{name}.crdownload").exists() else None
+
+
+def test_schedulers_approvers_and_readers_use_the_pages_in_a_browser(pg_db, pg_url, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -120,10 +146,11 @@ def test_schedulers_approvers_and_readers_use_the_pages_in_a_browser(pg_db, pg_u
     small_org(pg_db)
     post_id, title = _queue_for_approver(pg_db)
     finding_id = _finding_for_reader(pg_db)
+    pack, pack_folder = _pack_for_reader(pg_db, tmp_path / "packs")
     kept = os.environ.get("HERALD_SCREENSHOTS")
     shots = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="herald-pages-shots-"))
     shots.mkdir(parents=True, exist_ok=True)
-    overrides = {"AIRFLOW_CONN_HERALD_DB": pg_url}
+    overrides = {"AIRFLOW_CONN_HERALD_DB": pg_url, "AIRFLOW_VAR_HERALD_PACK_ROOT": str(tmp_path / "packs")}
     # The stack's own users (those airflow-init creates) plus the three people, named by their people.login.
     users = {SCHEDULER: "User", APPROVER: "User", READER: "Viewer"}
     people: list[Person] = []
@@ -132,8 +159,9 @@ def test_schedulers_approvers_and_readers_use_the_pages_in_a_browser(pg_db, pg_u
             # The navigation links (external views) as Airflow's UI reads them.
             plugins = stack.client("admin").request("GET", "/plugins")["plugins"]
             views = {v["name"]: v for p in plugins if p["name"] == "herald" for v in p["external_views"]}
-            assert {"发布日历", "排期", "待办发现"} <= set(views)
+            assert {"发布日历", "排期", "待办发现", "审计包"} <= set(views)
             assert views["排期"]["href"].endswith("/herald/pages/queue")
+            assert views["审计包"]["href"].endswith("/herald/packs")
 
             # 1. The scheduler queues on the form: a refusal beside its field first, then the post.
             scheduler = Person(stack, SCHEDULER, shots)
@@ -190,6 +218,47 @@ def test_schedulers_approvers_and_readers_use_the_pages_in_a_browser(pg_db, pg_u
                 from herald.findings import finding_detail
 
                 assert [h["via"] for h in finding_detail(tx, finding_id)["history"]] == ["page"]
+
+            # 4. Airflow's navigation links the audit packs: its Herald menu opens the page inside Airflow's UI.
+            navigator = Person(stack, NAVIGATOR, shots)
+            people.append(navigator)
+            navigator.sign_in("findings")
+            navigator.driver.get(f"{stack.api_url}/")
+            navigator.wait_for(lambda d: d.find_element(By.XPATH, "//button[.//*[@aria-label='Plugins']]")).click()
+            navigator.wait_for(lambda d: d.find_element(By.XPATH, "//*[@role='menuitem'][contains(., 'Herald')]")).click()
+            navigator.wait_for(lambda d: d.find_element(By.XPATH, "//*[@role='menuitem'][contains(., '审计包')]")).click()
+            frame = navigator.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "iframe[src$='/herald/packs']"))[0]
+            # Airflow's UI may append the embedded page's own path to its route (/plugin/<route>/herald/packs).
+            assert f"/plugin/{views['审计包']['url_route']}" in navigator.driver.current_url
+            navigator.driver.switch_to.frame(frame)
+            navigator.wait_for(lambda d: pack.title in d.find_element(By.TAG_NAME, "body").text)
+            navigator.driver.switch_to.default_content()
+            navigator.shot("6-packs-in-airflow")
+
+            # 5. The reader opens the audit packs page (the navigation link's address), sees the pack with its status
+            #    and data-quality result, opens its HTML and its GX Data Docs, and downloads its PDF.
+            driver = reader.driver
+            driver.get(f"{stack.api_url}{views['审计包']['href']}")
+            row = reader.wait_for(lambda d: d.find_element(By.XPATH, f"//tr[td[contains(., '{pack.title}')]]"))
+            cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            assert f"{PACK_YEAR} 年度" in reader.text() and PACK_ACCOUNT in cells[0]
+            assert (cells[2], cells[3]) == (("正式", "通过") if pack.status == "final" else ("草稿（数据质量未通过）", "未通过"))
+            assert cells[4] == pack.verdict.label
+            reader.shot("7-packs")
+            row.find_element(By.LINK_TEXT, "打开").click()
+            reader.wait_for(lambda d: d.current_url.endswith("/data/index.html") and pack.title in d.title)
+            assert "数据截止" in reader.text() and "勾稽核对" in reader.text()
+            reader.shot("8-pack-html")
+            driver.find_element(By.PARTIAL_LINK_TEXT, "Great Expectations 数据文档").click()  # GX's Data Docs, from the pack
+            reader.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "table.ge-index-page-validation-results-table tbody tr"))
+            assert "herald_audit_published_items" in reader.text()
+            reader.shot("9-pack-data-docs")
+            driver.get(f"{stack.api_url}/herald/packs")
+            pdf_name = f"herald-audit-{PACK_YEAR}-{PACK_ACCOUNT}.pdf"
+            reader.wait_for(lambda d: d.find_element(By.XPATH, f"//tr[td[contains(., '{pack.title}')]]")).find_element(
+                By.LINK_TEXT, "PDF").click()
+            downloaded = reader.wait_for(lambda d: _downloaded(reader.downloads, pdf_name))
+            assert downloaded == (pack_folder / "data" / pdf_name).read_bytes() and downloaded.startswith(b"%PDF")
     finally:
         for person in people:
             person.close()

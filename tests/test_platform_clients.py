@@ -7,6 +7,7 @@ redaction.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import socket
@@ -21,7 +22,7 @@ from herald.platforms.outcome import OutcomeKind, classify_wechat, classify_weib
 from herald.platforms.tokens import DatabaseTokenStore, IssuedToken, MemoryTokenStore
 from herald.platforms.wechat import WeChatClient
 from herald.platforms.weibo import WeiboClient, weibo_length
-from herald_dev.fakeplatforms import FakeConfig, FakePlatforms
+from herald_dev.fakeplatforms import FakeConfig, FakePlatforms, comments
 
 APPID, SECRET = "wx_test_account", "test-wechat-secret-0001"
 WEIBO_TOKEN = "weibo-token-0001"
@@ -407,6 +408,39 @@ def test_token_info_gives_an_expiry_time(fake, session):
 
 
 # --- CMS webhook ---------------------------------------------------------------------------------
+
+
+def test_wechat_list_comments_pages_a_thread_and_clamps_the_count(fake, session):
+    comments.reset(fake.state)
+    comments.plant(fake.state, [{"platform": "wechat", "account": APPID, "msg_data_id": "2247483650", "content": f"评论{i}"}
+                                for i in range(3)])
+    client = wechat(fake, session)
+    first = client.list_comments("2247483650", index=0, begin=0, count=2)
+    assert first.ok and first.data["total"] == 3 and [c["content"] for c in first.data["comment"]] == ["评论0", "评论1"]
+    rest = client.list_comments(2247483650, begin=2, count=500)  # above the platform's 50: clamped, not 88010
+    assert rest.ok and [c["content"] for c in rest.data["comment"]] == ["评论2"]
+    missing = client.list_comments("2247483651")
+    assert not missing.ok and missing.code == "88001"
+
+
+def test_weibo_comments_to_me_since_id_then_the_token_is_revoked(fake, session):
+    comments.reset(fake.state)
+    planted = comments.plant(fake.state, [{"platform": "weibo", "account": "5000000042", "content": text}
+                                          for text in ("第一条评论", "第二条评论")])
+    client = weibo(fake, session)
+    listed = client.comments_to_me(count=500)  # above the platform's 200: clamped, not 10017
+    assert listed.ok and [c["text"] for c in listed.data["comments"]] == ["第二条评论", "第一条评论"]
+    newer = client.comments_to_me(since_id=planted[0]["platform_comment_id"])
+    assert [c["idstr"] for c in newer.data["comments"]] == [planted[1]["platform_comment_id"]]
+    kept = dict(fake.state.weibo_tokens)
+    try:
+        revoked = client.revoke_token()
+        assert revoked.ok and revoked.data["token_sha256"] == hashlib.sha256(WEIBO_TOKEN.encode()).hexdigest()
+        after = client.comments_to_me()
+        assert after.kind is OutcomeKind.CONFIG_ERROR and after.code == "21332"
+    finally:
+        with fake.state.lock:
+            fake.state.weibo_tokens.update(kept)
 
 
 def test_cms_publish_is_signed_idempotent_and_readable(fake, session):

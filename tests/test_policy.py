@@ -300,3 +300,56 @@ def test_empty_file_is_refused(tmp_path):
     path.write_text("# nothing here\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="empty.yaml:1: the policy file is empty"):
         load_policy(path)
+
+
+# --- the account sections (issue #15): roles answered by, and the comment watch's categories ------------------
+
+
+@pytest.mark.parametrize(
+    "old, new, wanted",
+    [
+        ("approver_role: competent_department_head", "approver_role: activity_approver",
+         "delegated_access.approver_role: role 'activity_approver' is not defined in roles.labels"),
+        ('publicity: {role: host_unit_head, unit: "group:publicity"}',
+         'publicity: {role: press_officer, unit: "group:publicity"}',
+         "creation_approval.approvers.publicity.role: role 'press_officer' is not defined in roles.labels"),
+        ("reputation_categories: [honour, rumour]", "reputation_categories: [honour, slander]",
+         "comment_watch.reputation_categories[1]: 'slander' is not a screening category"),
+        ("illegal_categories: [obscenity,", "illegal_categories: [obscene,",
+         "comment_watch.illegal_categories[0]: 'obscene' is not a screening category"),
+    ],
+)
+def test_account_sections_name_defined_roles_and_known_categories(tmp_path, old, new, wanted):
+    text = (PACKS_DIR / "003.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "variant.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert [text for text in caught.value.errors if wanted in text], str(caught.value)
+    assert len(caught.value.errors) == 1, str(caught.value)  # only the one change is wrong
+
+
+def test_comment_watch_and_complaints_need_the_roles_they_are_routed_to():
+    from herald.policy.checks import check_account_sections
+
+    document = yaml.safe_load((PACKS_DIR / "003.yaml").read_text(encoding="utf-8"))
+    assert list(check_account_sections(document)) == []
+    del document["roles"]["labels"]["competent_department_head"]
+    problems = dict(check_account_sections(document))
+    for section in ("comment_watch", "complaints"):
+        assert "role 'competent_department_head' is not defined" in problems[(section,)]
+        assert "routed to host_unit_head and competent_department_head" in problems[(section,)]
+    assert ("delegated_access", "approver_role") in problems
+    del document["comment_watch"], document["complaints"]
+    assert set(dict(check_account_sections(document))) == {("delegated_access", "approver_role")}
+
+
+def test_a_clause_reads_in_chinese_for_people():
+    from herald.policy.citation import people_citation
+
+    assert people_citation("000 §4.4", "000") == "依据000号制度§4.4"
+    assert people_citation("Herald default (000 sets no lead time: applies 001 art.12.2)", "000") == \
+        "000号制度未作规定，参照001号制度第12.2条"
+    # A group pack mixes policies: no policy named, and a default's English reason never reaches people.
+    assert people_citation("Herald default (one missed week is remarked on)") == "按Herald默认规则"

@@ -192,7 +192,7 @@ def test_the_catalogue_parses_into_every_rule_with_its_columns():
     assert len(rules) >= 30
     assert rules["PUB-5"].clauses == ("000 §4.4",) and rules["PUB-5"].status == "enforced"
     assert "herald_cadence_scan" in rules["PUB-5"].enforced_in
-    assert rules["CON-6"].enforced_in == () and rules["CON-6"].tested_by == ()
+    assert "herald_approval_router" in rules["CON-6"].enforced_in and rules["CON-6"].tested_by == ("tests/test_post_sensitive.py",)
 
 
 def test_a_wrong_entry_is_reported():

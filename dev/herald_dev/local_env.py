@@ -17,15 +17,17 @@ def ensure_env_file(path: Path) -> bool:
         return False
     from cryptography.fernet import Fernet
 
+    # Passwords in hex: a URL-safe token may start with "-", which `airflow users create --password` (airflow-init)
+    # would read as an option.
     path.write_text(
         "# Local secrets, made by `make`; never commit this file.\n"
         f"AIRFLOW__API_AUTH__JWT_SECRET={secrets.token_urlsafe(32)}\n"
         f"AIRFLOW__CORE__FERNET_KEY={Fernet.generate_key().decode()}\n"
-        f"HERALD_DB_PASSWORD={secrets.token_urlsafe(16)}\n"
-        f"POSTGRES_PASSWORD={secrets.token_urlsafe(16)}\n"
-        f"MINIO_ROOT_PASSWORD={secrets.token_urlsafe(16)}\n"
-        f"HERALD_ROUTER_PASSWORD={secrets.token_urlsafe(16)}\n"
-        f"AIRFLOW_ADMIN_PASSWORD={secrets.token_urlsafe(16)}\n"
+        f"HERALD_DB_PASSWORD={secrets.token_hex(16)}\n"
+        f"POSTGRES_PASSWORD={secrets.token_hex(16)}\n"
+        f"MINIO_ROOT_PASSWORD={secrets.token_hex(16)}\n"
+        f"HERALD_ROUTER_PASSWORD={secrets.token_hex(16)}\n"
+        f"AIRFLOW_ADMIN_PASSWORD={secrets.token_hex(16)}\n"
         "AIRFLOW_UID=50000\n",
         encoding="utf-8",
     )

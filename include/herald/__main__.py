@@ -369,13 +369,14 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return 0
 
 
-def _identifier(what: str):
-    """An argparse type for ids: refused with the field named, as the request models refuse them."""
+def _identifier(what: str, pattern: str = ID_PATTERN, shape: str = "字母、数字和 ._:- ，最多 64 个字符"):
+    """An argparse type for ids: refused with the field named, as the request models refuse them. Records with ids
+    of their own shape (applications, complaints) pass their model's pattern and say what the id looks like."""
     import re
 
     def parse(value: str) -> str:
-        if not re.match(ID_PATTERN, value):
-            raise argparse.ArgumentTypeError(f"{what}“{value[:40]}”格式不对（字母、数字和 ._:- ，最多 64 个字符）")
+        if not re.match(pattern, value):
+            raise argparse.ArgumentTypeError(f"{what}“{value[:40]}”格式不对（{shape}）")
         return value
 
     return parse
@@ -542,6 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
     from herald.audit.render_cli import add_pack_commands  # pack list|build|verify (the annual audit packs)
 
     add_pack_commands(commands)
+    from herald.accounts.cli import add_account_commands  # account apply|import|template|show|list|approve|reject
+
+    add_account_commands(commands, sys.modules[__name__])
+    from herald.boundary.account_changes import add_commands as add_account_change_commands  # change, handover, delegation
+
+    add_account_change_commands(commands, sys.modules[__name__])
+    from herald.complaints.cli import add_complaint_commands  # complaint register|assign|answer|follow-up|list
+
+    add_complaint_commands(commands, sys.modules[__name__])
+    from herald.secrets_at_rest import add_token_commands  # tokens rotate-key (platform tokens encrypted at rest)
+
+    add_token_commands(commands)
     return parser
 
 

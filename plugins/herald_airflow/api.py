@@ -127,3 +127,6 @@ app.include_router(posts_router)
 app.include_router(pages_router)  # /herald/pages/...: HTML for schedulers and approvers
 app.include_router(__import__("herald_airflow.api_findings", fromlist=["router"]).router)
 app.include_router(__import__("herald_airflow.api_packs", fromlist=["router"]).router)  # /herald/packs: 审计包
+app.include_router(__import__("herald_airflow.api_account_changes", fromlist=["router"]).router)  # ACC-4/5, PUB-6
+app.include_router(__import__("herald_airflow.api_complaints", fromlist=["router"]).router)  # /herald/complaints: 投诉 (SEC-4)
+app.include_router(__import__("herald_airflow.api_accounts", fromlist=["router"]).router)  # /herald/accounts: 账号开通申请 (ACC-1..3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Header, Path
+from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 
 from herald.boundary.models import ID_PATTERN
@@ -15,6 +15,17 @@ from herald.idempotency import HEADER, KEY_HELP
 PostId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64, description="信息编号")]
 # Checked by herald.idempotency (its refusal says what a key may be), so typed here only as optional text.
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, description=KEY_HELP)]
+
+
+def id_path(pattern: str, description: str) -> Any:
+    """The path parameter of a record's id: checked against its pattern before a route reads anything."""
+    return Annotated[str, Path(pattern=pattern, description=description)]
+
+
+def records_door(tag: str, id_pattern: str, id_description: str) -> tuple[APIRouter, Any]:
+    """The router of one kind of record (applications, complaints) and the path type of its ids."""
+    return APIRouter(tags=[tag]), id_path(id_pattern, id_description)
+
 
 _cache: dict[str, Any] = {}
 
@@ -72,3 +83,13 @@ def once(person: dict[str, Any], key: str | None, operation: str, body: Any, sta
     if answer.replayed:
         return JSONResponse(answer.body, status_code=answer.status, headers={"Idempotent-Replayed": "true"})
     return answer.body
+
+
+def shown(user, read) -> Any:
+    """A read route's answer: ``read(db)`` for a registered person, 404 when the record it names is unknown (the
+    readers raise ``ValidationError`` naming the id)."""
+    person_for(user)
+    try:
+        return read(database())
+    except ValidationError as error:
+        return refusal(404, error.violations)

@@ -25,7 +25,10 @@ PAGE_DOWNLOADS = (("pdf", "PDF"), ("xlsx", "Excel"))
 MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".txt": "text/plain; charset=utf-8",
                ".csv": "text/csv; charset=utf-8", ".json": "application/json", ".svg": "image/svg+xml",
                ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".pdf": "application/pdf",
-               ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+               ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               # GX's Data Docs inside a pack: their scripts, fonts and images
+               ".js": "text/javascript; charset=utf-8", ".woff2": "font/woff2", ".png": "image/png",
+               ".ico": "image/x-icon"}
 
 
 def pack_root() -> Path:

@@ -13,9 +13,9 @@ refused answer or a timeout fails the task.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
@@ -37,9 +37,19 @@ from herald.posts.approval_requests import (
 from herald.posts.approval_requests import record_answer as write_answer
 
 # What the DAG file needs, from here: DAG files import no herald module at the top level.
-__all__ = ["APPROVAL_DAG_ID", "APPROVAL_TASK_ID", "HeraldApprovalStepOperator"]
+__all__ = ["APPROVAL_DAG_ID", "APPROVAL_TASK_ID", "ChainFunctions", "HeraldApprovalStepOperator"]
 
 APPROVAL_TASK_ID = "ask_approver"
+
+
+class ChainFunctions(NamedTuple):
+    """What asking one step of a chain needs from its plain functions: the asked step from the run's params, the
+    request (``StepNotPending`` / ``NobodyToAsk`` when it cannot be asked), writing the answer, and a log label."""
+
+    asked_from_params: Callable[[Mapping[str, Any]], Any]
+    prepare_request: Callable[..., ApprovalRequest]
+    write_answer: Callable[..., dict[str, Any]]
+    describe: Callable[[Any], str]
 
 
 class HeraldApprovalStepOperator(HITLOperator):
@@ -75,21 +85,26 @@ class HeraldApprovalStepOperator(HITLOperator):
     def _now() -> datetime:
         return datetime.now(UTC)
 
+    # The chain's plain functions: the account application operator asks the same way about another kind of
+    # chain by naming its own ``ChainFunctions`` (from ``herald.accounts.requests``); the HITL wiring serves both.
+    chain = ChainFunctions(
+        asked_from_params=AskedStep.from_params, prepare_request=prepare_request, write_answer=write_answer,
+        describe=lambda asked: f"step {asked.step_no} of post {asked.post_id} (hash {asked.content_hash[:12]})")
+
     def prepare(self, context: Mapping[str, Any]) -> ApprovalRequest:
-        """Read the post and fill in the request; skip if the step is no longer the one to ask."""
-        asked = AskedStep.from_params(context["params"])
+        """Read the subject of the chain and fill in the request; skip if the step is no longer the one to ask."""
+        asked = self.chain.asked_from_params(context["params"])
         try:
-            request = prepare_request(self._database(), asked, self._now())
+            request = self.chain.prepare_request(self._database(), asked, self._now())
         except StepNotPending as not_pending:
             why = str(not_pending)
-            self.log.info("Not asking step %s of post %s: no longer pending (%s)", asked.step_no, asked.post_id, why)
+            self.log.info("Not asking %s: no longer pending (%s)", self.chain.describe(asked), why)
             raise AirflowSkipException(why) from None
         except NobodyToAsk as nobody:
             raise AirflowFailException(str(nobody)) from None
         self.subject, self.body = request.subject, request.body
         self.assigned_users, self.response_timeout = request.assigned_users, request.response_timeout
-        self.log.info("Asking step %s of post %s (hash %s) of %s, answer within %s",
-                      asked.step_no, asked.post_id, asked.content_hash[:12],
+        self.log.info("Asking %s of %s, answer within %s", self.chain.describe(asked),
                       [u["id"] for u in request.assigned_users], request.response_timeout)
         return request
 
@@ -109,9 +124,9 @@ class HeraldApprovalStepOperator(HITLOperator):
         """Write the answer through ``decide`` unless another door has decided the step already."""
         responder = answer.get("responded_by_user") or {}
         try:
-            return write_answer(self._database(), AskedStep.from_params(context["params"]),
-                                login=responder_login(responder), option=answer["chosen_options"][0],
-                                reason=(answer.get("params_input") or {}).get("reason"), now=self._now(),
-                                log=self.log)
+            return self.chain.write_answer(self._database(), self.chain.asked_from_params(context["params"]),
+                                           login=responder_login(responder), option=answer["chosen_options"][0],
+                                           reason=(answer.get("params_input") or {}).get("reason"), now=self._now(),
+                                           log=self.log)
         except AnswerRefused as refused:
             raise AirflowFailException(str(refused)) from None

@@ -29,7 +29,7 @@ from airflow.sdk.log import mask_secret
 from herald.dispatch.channels.base import ClientUnavailable
 from herald.dispatch.connections import account_slug, connection_ids, connection_kind
 from herald.platforms.tokens import DatabaseTokenStore
-from herald_airflow.platform_hooks import CmsWebhookHook, WeChatHook, WeiboHook
+from herald_airflow.platform_hooks import CmsWebhookHook, WeChatHook, WeiboHook, token_cipher
 
 HOOKS = {"wechat": WeChatHook, "weibo": WeiboHook, "cms": CmsWebhookHook}
 __all__ = ["HOOKS", "ConnectionClients", "MissingConnection", "account_slug", "client_or_none", "connection_ids",
@@ -122,7 +122,7 @@ class ConnectionClients:
                 extra = self._extras[connection.conn_id]
                 options: dict[str, Any] = {"connection": connection, "extra": extra}
                 if kind == "wechat" and self._db is not None and extra.get("token_store") != "memory":
-                    options["token_store"] = DatabaseTokenStore(self._db)
+                    options["token_store"] = DatabaseTokenStore(self._db, cipher=token_cipher)
                 try:
                     self._clients[key] = HOOKS[kind](**options).get_client()
                 except ValueError as exc:  # the hooks' "the credential belongs in the password field" and the like

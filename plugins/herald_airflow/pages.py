@@ -67,7 +67,11 @@ URGENCY_ZH = {"regular": "常规（至少提前一周）", "urgent": "重要紧�
 WEEKDAYS_ZH = ("一", "二", "三", "四", "五", "六", "日")
 # The queue form's fields, in the order of the form, with their labels (the model's fields PostIn takes from a form).
 QUEUE_FIELDS = {"account_id": "发布账号", "title": "标题", "body": "正文", "category": "信息类别", "source": "信息来源",
-                "publish_at": "发布时间（北京时间）", "urgency": "紧急程度", "kind": "类型"}
+                "publish_at": "发布时间（北京时间）", "urgency": "紧急程度", "kind": "类型",
+                "sensitive_marks": "涉及重大事件、突发事件、社会热点或敏感问题（须经主管部门授权）",
+                "paid_repost": "转载付费信息（须按平台开通审批流程审批）"}
+# The queue form's checkboxes (one form field each, value "true"): a mark of CON-5 each, and the paid repost of CON-6.
+MARK_FIELD_PREFIX = "mark_"
 _LOCAL_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -260,6 +264,7 @@ def calendar_page(request: Request, user: GetUserDep) -> HTMLResponse:
 @router.get("/posts/{post_id}", name="herald_page_post")
 def post_page(request: Request, post_id: PostId, user: GetUserDep) -> HTMLResponse:
     from herald.posts.lifecycle import post_status
+    from herald.posts.model import SENSITIVE_MARKS_ZH
     from herald.posts.policies import default_policy_for
 
     try:
@@ -272,11 +277,15 @@ def post_page(request: Request, post_id: PostId, user: GetUserDep) -> HTMLRespon
     except ValidationError as refused:
         return _message(request, 404, "找不到这条信息", refused.violations)
     post = db.fetch_one("posts/post", post_id=post_id)
-    roles = dict(default_policy_for(post["policy_id"]).roles)
+    policy = default_policy_for(post["policy_id"])
+    # Every role a step or decision names, creation steps of a paid repost (CON-6) included, by its Chinese label.
+    roles = {role: policy.role_label(role)
+             for role in {*policy.roles, *(s["role"] for s in status["chain"]), *(d["role"] for d in status["decisions"])}}
     hits = [{"field": field, **hit}
             for field, result in status["screening"].get("fields", {}).items()
             for hit in (*result.get("hits", ()), *({**h, "suppressed": True} for h in result.get("suppressed", ())))]
     return _page(request, "post.html", user_name=person["name"], status=status, post=post, roles=roles,
+                 marks=SENSITIVE_MARKS_ZH,
                  csrf=csrf_token(user), csrf_field=CSRF_FIELD, key_field=KEY_FIELD, new_key=str(uuid.uuid4()),
                  field_labels=QUEUE_FIELDS, hits=hits, route=status["screening"].get("route"),
                  attempts=db.fetch("dispatch/attempts", post_id=post_id),
@@ -285,6 +294,7 @@ def post_page(request: Request, post_id: PostId, user: GetUserDep) -> HTMLRespon
 
 def _queue_form(request: Request, user, person: dict[str, Any], *, values: dict[str, str], key: str,
                 violations: list[Violation], status: int) -> HTMLResponse:
+    from herald.posts.model import SENSITIVE_MARKS_ZH
     from herald.posts.policies import default_policy_for
 
     categories: dict[str, str] = {}
@@ -297,6 +307,7 @@ def _queue_form(request: Request, user, person: dict[str, Any], *, values: dict[
         field = re.split(r"[.\[]", violation.field, maxsplit=1)[0]
         (beside.setdefault(field, []) if field in QUEUE_FIELDS else general).append(violation)
     return _page(request, "queue.html", status_code=status, user_name=person["name"], values=values, fields=QUEUE_FIELDS,
+                 marks=SENSITIVE_MARKS_ZH, mark_prefix=MARK_FIELD_PREFIX,
                  accounts=database().fetch("pages/accounts"), categories=categories, violations=violations,
                  beside=beside, general=general, csrf=csrf_token(user), key=key, csrf_field=CSRF_FIELD,
                  key_field=KEY_FIELD)
@@ -318,6 +329,15 @@ def post_in_document(fields: dict[str, str]) -> dict[str, Any]:
     so the model refuses them."""
     document: dict[str, Any] = {}
     for name, value in fields.items():
+        if name.startswith(MARK_FIELD_PREFIX) or name == "paid_repost":
+            # Checkboxes: a checked one is sent as "true"; anything else is kept as sent, so the model refuses it.
+            value = True if value == "true" else value
+            if name == "paid_repost":
+                document[name] = value
+            else:
+                document.setdefault("sensitive_marks", []).append(name[len(MARK_FIELD_PREFIX):] if value is True
+                                                                  else f"{name}={value}")
+            continue
         if name in QUEUE_FIELDS and not value.strip():
             continue
         if name == "publish_at" and _LOCAL_MINUTE.match(value.strip()):
@@ -339,6 +359,8 @@ async def queue_submit(request: Request, user: GetUserDep) -> Response:
         return refused.response
     key = meta.idempotency_key or str(uuid.uuid4())
     values = {name: fields.get(name, "") for name in QUEUE_FIELDS}
+    values["sensitive_marks"] = ",".join(name[len(MARK_FIELD_PREFIX):] for name in fields
+                                         if name.startswith(MARK_FIELD_PREFIX))
     try:
         body = parse_request(PostIn, post_in_document(fields))
         domain_request, now = body.to_domain(author_id=person["person_id"]), door.now()

@@ -40,6 +40,7 @@ from herald.platforms.tokens import DatabaseTokenStore, MemoryTokenStore, TokenS
 from herald.platforms.transport import DEFAULT_TIMEOUT
 from herald.platforms.wechat import TokenFetchFailed, WeChatClient
 from herald.platforms.weibo import WeiboClient
+from herald.secrets_at_rest import KEY_VARIABLE, TokenCipher
 from herald.timeutil import now_utc
 from herald_airflow.hooks import CONFIGURATION_ERRORS, HeraldDatabaseHook
 from herald_airflow.provider_info import HOOK_NAMES
@@ -62,6 +63,18 @@ def _describe(outcome: Outcome) -> str:
     else:
         lead = _WHAT_TO_CHECK.get(outcome.kind, "平台拒绝了请求")
     return f"{lead}（{outcome}）"
+
+
+def token_cipher() -> TokenCipher:
+    """The Fernet keys this Airflow process encrypts connection passwords with, for the tokens Herald keeps.
+
+    Read from Airflow's configuration (``[core] fernet_key``: the environment, ``airflow.cfg``,
+    ``fernet_key_cmd`` or ``fernet_key_secret``), lazily, the first time a token is read or stored
+    (``herald.secrets_at_rest``: no key means no token is stored, never a plain one).
+    """
+    from airflow.configuration import conf
+
+    return TokenCipher(conf.get("core", "fernet_key", fallback=""), source=f"{KEY_VARIABLE} ([core] fernet_key)")
 
 
 class _PlatformHook(BaseHook):
@@ -142,7 +155,7 @@ class WeChatHook(_PlatformHook):
             if self.extra.get("token_store", "database") == "memory":
                 self._token_store = MemoryTokenStore()
             else:
-                self._token_store = DatabaseTokenStore(HeraldDatabaseHook().get_database())
+                self._token_store = DatabaseTokenStore(HeraldDatabaseHook().get_database(), cipher=token_cipher)
         return self._token_store
 
     def get_client(self) -> WeChatClient:

@@ -1,6 +1,7 @@
 -- Audit pack: the findings of the year (periods of the year: ISO weeks and days labelled with it, and standing
--- findings not resolved before it began) detected by the cutoff, each with the account it concerns (through its
--- subject: an account, a post, a published item, an account event, or "account/operator"), its state at the
+-- findings and lookalike-account findings ("directory:<platform>") not resolved before it began) detected by the cutoff, each with the account it concerns (through its
+-- subject: an account, a post, a published item, an account event, "account/operator", a complaint's step
+-- "complaint/step" or a credential rotation; a lookalike platform account (ACC-1) belongs to no account), its state at the
 -- cutoff (from finding_history; without history, its own state unless resolved after the cutoff) and how and
 -- when it was last resolved by the cutoff. :account_id NULL = every finding, including those of no account.
 WITH scoped AS (
@@ -12,11 +13,16 @@ WITH scoped AS (
                WHEN 'account_event' THEN (SELECT e.account_id FROM account_events e WHERE e.event_id = f.subject_id)
                WHEN 'account_operator' THEN (SELECT a.account_id FROM accounts a
                                              WHERE SUBSTR(f.subject_id, 1, LENGTH(a.account_id) + 1) = a.account_id || '/')
+               WHEN 'complaint' THEN (SELECT c.account_id FROM complaints c
+                                      WHERE SUBSTR(f.subject_id, 1, LENGTH(c.complaint_id) + 1) = c.complaint_id || '/')
+               WHEN 'credential_rotation' THEN (SELECT r.account_id FROM credential_rotations r
+                                                WHERE r.rotation_id = f.subject_id)
            END AS account_id
     FROM findings f
     WHERE f.first_detected_at <= :cutoff
       AND (f.period LIKE :year_prefix
-           OR (f.period = 'standing' AND (f.resolved_at IS NULL OR f.resolved_at >= :year_start)))
+           OR ((f.period = 'standing' OR f.period LIKE 'directory:%')
+               AND (f.resolved_at IS NULL OR f.resolved_at >= :year_start)))
 ),
 judged AS (
     SELECT s.*,

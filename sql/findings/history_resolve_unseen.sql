@@ -6,4 +6,4 @@ WHERE f.rule_id = :rule_id
   AND f.period >= :period_from
   AND f.period <= :period_to
   AND f.state <> 'resolved'
-  AND f.finding_id NOT IN (SELECT finding_id FROM findings_stage)
+  AND NOT EXISTS (SELECT 1 FROM findings_stage s WHERE s.finding_id = f.finding_id)

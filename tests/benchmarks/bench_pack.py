@@ -1,24 +1,34 @@
-"""Annual audit packs (ACC-6): time and peak memory of the data half (queries, verdicts, tables) with the Great
-Expectations gate timed apart; rendering (HTML, PDF, Excel) is not measured here.
+"""Annual audit packs (ACC-6): time and peak memory of the data half (queries, verdicts, tables), the Great
+Expectations gate (timed apart) and the rendering of every format (charts, CSV, HTML, Excel, PDF, the BagIt bag).
 
-- one account's pack: the demo world (SQLite, scans run, every item archived), built alone, then gated;
+- one account's pack: the demo world (SQLite, scans run, every item archived), built, gated and written with all
+  its formats in this process (the first PDF of a process also loads the CJK font);
 - every account's pack of a 1,000-account scale world (PostgreSQL, ``HERALD_BENCH_PACK_ROWS`` items, default
-  1,000,000): built in one pass (``build_account_packs``); the gate on ``HERALD_BENCH_PACK_GATED`` packs (default
-  20), extrapolated to all of them, and the output says so;
+  1,000,000): the data half in one pass (``build_account_packs``), then every pack built, gated and written with
+  its formats as the DAG does it: runs of ``PACKS_PER_TASK`` accounts (``write_account_packs``, one mapped task's
+  work), each in a fresh process (it pays the imports, Great Expectations' above all, like a task process), at most
+  ``HERALD_BENCH_PACK_PARALLEL`` at once (default 4, LocalExecutor's parallelism here). ``HERALD_BENCH_PACK_RENDER``
+  (default ``all``) may name a number of accounts instead: then only that many are written (whole runs, at
+  least the parallelism's worth) and the wall time is extrapolated to all of them, and the output says so.
+  Airflow's own per-task overhead (scheduling, starting the task process, parsing the DAG file) is not included;
 - the group pack over the 10,000-account scale world (``HERALD_BENCH_ROWS`` items, default 10,000,000; the
   database ``herald_bench_cadence_<rows>_10000`` is reused when ``make bench BENCH=cadence`` kept it with
-  ``HERALD_BENCH_KEEP=1``), gated.
+  ``HERALD_BENCH_KEEP=1``), gated and written with its formats.
 
 Baseline (the floor): one pass over the year's items that only counts them (``sql/audit/item_totals.sql`` is
-the group pack's single heavy statement; the account packs read each dataset once). Peak memory is the
-process's resident peak (``ru_maxrss``) after each step, so it only grows.
+the group pack's single heavy statement; the account packs read each dataset once). Peak memory is a process's
+resident peak (``ru_maxrss``), so it only grows; the account runs report their largest process.
 """
 
 from __future__ import annotations
 
+import math
+import multiprocessing
 import os
 import resource
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,19 +36,28 @@ import sqlalchemy as sa
 
 from common import emit
 from herald.audit.build import AuditWindow, build_account_pack, build_account_packs, build_group_pack, with_quality
+from herald.audit.render import PACKS_PER_TASK, Phases, account_batches, write_account_packs, write_pack
 from herald.db import Database, normalise_url
 from herald.migrate import migrate
 
 ADMIN_URL = os.environ.get("HERALD_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROWS = int(os.environ.get("HERALD_BENCH_ROWS", "10000000"))
 PACK_ROWS = int(os.environ.get("HERALD_BENCH_PACK_ROWS", "1000000"))
-GATED = int(os.environ.get("HERALD_BENCH_PACK_GATED", "20"))
+RENDER = os.environ.get("HERALD_BENCH_PACK_RENDER", "all")
+PARALLEL = int(os.environ.get("HERALD_BENCH_PACK_PARALLEL", "4"))
 YEAR = 2025
 WINDOW = AuditWindow(YEAR, datetime(YEAR + 1, 1, 14, 23, tzinfo=UTC))
 
 
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def own_peak_mib() -> float:
+    """This process's own resident peak (VmHWM): ru_maxrss survives exec, so a spawned child would report its
+    parent's peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
 def timed(fn):
@@ -84,10 +103,15 @@ def _one_account(tmp: str) -> dict:
     gx_import = time.perf_counter() - started
     gate, gated = timed(lambda: with_quality(pack))
     db.dispose()
+    import weasyprint  # noqa: F401  (imported once per process: not the pack's time)
+
+    phases = Phases()
+    render, _ = timed(lambda: write_pack(gated, f"{tmp}/packs", phases))
     items = next(t for t in pack.tables if t.key == "published_items").row_count
-    print(f"one account (demo world, {items} items): build {build:.2f} s, GX import {gx_import:.1f} s, gate {gate:.2f} s, "
-          f"peak {peak_mib():.0f} MiB, quality {'passed' if gated.quality.passed else 'failed'}", flush=True)
-    return {"build": build, "gate": gate, "gx_import": gx_import}
+    print(f"one account (demo world, {items} items): {build + gate + render:.2f} s = build {build:.2f} s + gate "
+          f"{gate:.2f} s + formats {render:.2f} s ({phases}); GX import {gx_import:.1f} s apart; peak {peak_mib():.0f} MiB, "
+          f"quality {'passed' if gated.quality.passed else 'failed'}", flush=True)
+    return {"build": build, "gate": gate, "gx_import": gx_import, "render": render, "phases": phases.seconds}
 
 
 def _scale_db(admin, accounts: int, rows: int, name: str) -> tuple[Database, bool]:
@@ -125,32 +149,86 @@ def scale_world(admin, accounts: int, rows: int, name: str):
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _account_run(url: str, account_ids: list[str], root: str) -> dict:
+    """One mapped task's work in a fresh process: imports, then build, gate and write each pack of the run."""
+    started, cpu = time.perf_counter(), time.process_time()
+    import great_expectations  # noqa: F401  (paid once per task process, as in Airflow)
+    import weasyprint  # noqa: F401
+
+    imports = time.perf_counter() - started
+    db, phases = Database(url), Phases()
+    try:
+        write_account_packs(db, account_ids, WINDOW, root, phases)
+    finally:
+        db.dispose()
+    return {"packs": len(account_ids), "wall": time.perf_counter() - started, "imports": imports,
+            "cpu": time.process_time() - cpu, "phases": phases.seconds, "peak_mib": own_peak_mib()}
+
+
+def render_accounts(db: Database, ids: list[str]) -> dict:
+    """Every account's pack with its formats, as herald_audit_pack's mapped tasks write them (see the docstring)."""
+    batches = account_batches(ids)
+    if RENDER != "all":
+        wanted = max(int(RENDER), PARALLEL * PACKS_PER_TASK)
+        batches = batches[:math.ceil(wanted / PACKS_PER_TASK)]
+    done = sum(len(b) for b in batches)
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as root:
+        started = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=PARALLEL, mp_context=spawn, max_tasks_per_child=1) as pool:
+            runs = list(pool.map(_account_run, [db.url] * len(batches), batches, [root] * len(batches)))
+        wall = time.perf_counter() - started
+    phases = Phases()
+    for run in runs:
+        phases.seconds.update({k: phases.seconds.get(k, 0.0) + v for k, v in run["phases"].items()})
+    per_pack = {k: v / done for k, v in phases.seconds.items()}
+    imports = sum(r["imports"] for r in runs) / len(runs)
+    cpu = sum(r["cpu"] for r in runs)
+    whole = wall * len(ids) / done
+    said = (f"all {done:,} written" if done == len(ids) else
+            f"{done:,} of {len(ids):,} written (HERALD_BENCH_PACK_RENDER={RENDER}), all {len(ids):,} extrapolated")
+    print(f"every account's pack with formats ({said}): {whole / 60:.1f} min for {len(ids):,} packs "
+          f"({len(account_batches(ids))} tasks of {PACKS_PER_TASK}, {PARALLEL} at once on {os.cpu_count()} cores; measured "
+          f"{wall:.0f} s for {done:,}); per pack: " + ", ".join(f"{k} {v:.2f} s" for k, v in per_pack.items())
+          + f" (times inside processes sharing the cores); CPU {cpu / done:.2f} s a pack; imports {imports:.1f} s a task; "
+          f"largest task process {max(r['peak_mib'] for r in runs):.0f} MiB", flush=True)
+    return {"wall": wall, "whole": whole, "rendered": done, "per_pack": per_pack, "cpu_per_pack": cpu / done,
+            "imports": imports, "peak_mib": max(r["peak_mib"] for r in runs)}
+
+
 def all_accounts(admin) -> dict:
     with scale_world(admin, 1000, PACK_ROWS, f"herald_bench_{os.getpid()}_pack_accounts") as db:
         floor = floor_seconds(db)
         build, packs = timed(lambda: build_account_packs(db, WINDOW, gate=False))
-        sample = packs[:GATED]
-        gate, _ = timed(lambda: [with_quality(p) for p in sample])
-        per_pack = gate / max(len(sample), 1)
-        print(f"all accounts ({len(packs):,} packs, {PACK_ROWS:,} items): build {build:.1f} s, floor {floor:.1f} s, "
-              f"gate {per_pack:.2f} s a pack (measured on {len(sample)}, x{len(packs)} = {per_pack * len(packs):.0f} s "
-              f"extrapolated), peak {peak_mib():.0f} MiB", flush=True)
-        return {"build": build, "floor": floor, "gate_per_pack": per_pack, "packs": len(packs)}
+        ids = [p.account_id for p in packs]
+        del packs
+        print(f"all accounts' data ({len(ids):,} packs, {PACK_ROWS:,} items) in one pass: build {build:.1f} s, "
+              f"floor {floor:.1f} s, peak {peak_mib():.0f} MiB", flush=True)
+        rendered = render_accounts(db, ids)
+        return {"build": build, "floor": floor, "packs": len(ids), **rendered}
 
 
 def group(admin) -> dict:
     with scale_world(admin, 10_000, ROWS, f"herald_bench_{os.getpid()}_pack_group") as db:
         floor = floor_seconds(db)
         build, pack = timed(lambda: build_group_pack(db, WINDOW, gate=False))
-        gate, _ = timed(lambda: with_quality(pack))
-        print(f"group pack ({pack.summary['accounts']:,} accounts, {pack.summary['items']:,} items): build {build:.1f} s, "
-              f"floor (item_totals alone) {floor:.1f} s, gate {gate:.1f} s, peak {peak_mib():.0f} MiB", flush=True)
-        return {"build": build, "floor": floor, "gate": gate}
+        gate, gated = timed(lambda: with_quality(pack))
+        import weasyprint  # noqa: F401  (imported once per process, apart)
+
+        phases = Phases()
+        with tempfile.TemporaryDirectory() as root:
+            render, _ = timed(lambda: write_pack(gated, root, phases))
+        print(f"group pack ({pack.summary['accounts']:,} accounts, {pack.summary['items']:,} items): "
+              f"{build + gate + render:.1f} s = build {build:.1f} s + gate {gate:.1f} s + formats {render:.1f} s ({phases}); "
+              f"floor (item_totals alone) {floor:.1f} s, peak {peak_mib():.0f} MiB", flush=True)
+        return {"build": build, "floor": floor, "gate": gate, "render": render, "phases": phases.seconds}
+
+
+def _rounded(seconds: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in seconds.items()}
 
 
 def main() -> int:
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         one = _one_account(tmp)
     admin = sa.create_engine(normalise_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
@@ -159,10 +237,15 @@ def main() -> int:
         whole = group(admin)
     finally:
         admin.dispose()
-    emit("pack", "group_pack_seconds", whole["build"] + whole["gate"], whole["floor"], "s",
-         group_build=round(whole["build"], 3), group_gate=round(whole["gate"], 3), group_rows=ROWS,
-         accounts_build=round(many["build"], 3), accounts_floor=round(many["floor"], 3),
-         accounts_gate_per_pack=round(many["gate_per_pack"], 3), accounts_packs=many["packs"], accounts_rows=PACK_ROWS,
-         one_build=round(one["build"], 3), one_gate=round(one["gate"], 3), gx_import=round(one["gx_import"], 1),
-         peak_mib=round(peak_mib()))
+    emit("pack", "group_pack_with_formats_seconds", whole["build"] + whole["gate"] + whole["render"], whole["floor"], "s",
+         group_build=round(whole["build"], 3), group_gate=round(whole["gate"], 3), group_render=round(whole["render"], 3),
+         group_phases=_rounded(whole["phases"]), group_rows=ROWS,
+         accounts_build=round(many["build"], 3), accounts_floor=round(many["floor"], 3), accounts_packs=many["packs"],
+         accounts_rows=PACK_ROWS, accounts_with_formats_seconds=round(many["whole"], 1),
+         accounts_rendered=many["rendered"], accounts_measured_seconds=round(many["wall"], 1),
+         accounts_per_pack=_rounded(many["per_pack"]), accounts_cpu_per_pack=round(many["cpu_per_pack"], 3),
+         accounts_task_imports=round(many["imports"], 1), accounts_packs_per_task=PACKS_PER_TASK,
+         accounts_parallel=PARALLEL, accounts_peak_mib=round(many["peak_mib"]),
+         one_build=round(one["build"], 3), one_gate=round(one["gate"], 3), one_render=round(one["render"], 3),
+         one_phases=_rounded(one["phases"]), gx_import=round(one["gx_import"], 1), peak_mib=round(peak_mib()))
     return 0

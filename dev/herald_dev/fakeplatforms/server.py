@@ -10,6 +10,7 @@ The control API (JSON):
 - ``GET /_fake/publications?platform=&account=&post_ref=``: the ledger of accepted publications
 - ``GET /_fake/previews``, ``GET /_fake/requests`` (request counts per platform path)
 - ``POST /_fake/clock`` ``{"advance_seconds": N}``; ``POST /_fake/accounts`` ``{"wechat", "weibo", "cms"}``
+- ``GET|POST /_fake/comments``: plant comments on WeChat articles and Weibo users (``comments.py``)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from herald_dev.fakeplatforms import cms, wechat, weibo
+from herald_dev.fakeplatforms import cms, comments, wechat, weibo
 from herald_dev.fakeplatforms.state import FakeConfig, FakeConfigError, FakeState, Fault, Reply, Request
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def _control(state: FakeState, method: str, path: str, query: dict[str, str], bo
         return Reply(200, {"ok": True})
     if path == "reset" and method == "POST":
         state.reset()
+        comments.reset(state)
         return Reply(200, {"ok": True})
     if path == "config":
         if method == "POST":
@@ -152,6 +154,8 @@ def _control(state: FakeState, method: str, path: str, query: dict[str, str], bo
     if path == "clock" and method == "POST":
         state.advance_clock(float(_json(body).get("advance_seconds", 0)))
         return Reply(200, {"now": state.now().isoformat()})
+    if path == "comments":  # plant comments (POST) or list the planted ones (GET): the comment watch's tests
+        return comments.control(state, method, _json(body))
     if path == "accounts" and method == "POST":
         data = _json(body)
         state.register(data.get("wechat"), data.get("weibo"), data.get("cms"))

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from herald_dev.fakeplatforms import comments, directory
 from herald_dev.fakeplatforms.state import SHANGHAI, FakeState, Fault, Reply, Request, TokenRecord
 
 MASS_PATHS = ("message/mass/sendall", "message/mass/preview")
@@ -32,6 +33,8 @@ def handle(state: FakeState, request: Request, fault: Fault | None) -> Reply:
         return _issue_token(state, request.query, fault, kind="basic")
     if path == "stable_token" and request.method == "POST":
         return _stable_token(state, request, fault)
+    if path in (directory.WECHAT_PATH, directory.PLANT_PATH):
+        return _directory(state, request)
     try:
         body = _parse_body(request.body) if request.body else {}
     except (ValueError, UnicodeDecodeError):
@@ -52,6 +55,15 @@ def handle(state: FakeState, request: Request, fault: Fault | None) -> Reply:
         if route is None:
             return _error(40066, "invalid url")
         return route(state, appid, body if isinstance(body, dict) else {})
+
+
+def _directory(state: FakeState, request: Request) -> Reply:
+    """The public account search (ACC-1 scan) and the fake's planting endpoint: ``directory.py``."""
+    if request.path == directory.PLANT_PATH and request.method == "POST":
+        return directory.plant_request(state, request)
+    if request.path == directory.WECHAT_PATH and request.method == "GET":
+        return directory.wechat_search(state, request)
+    return _error(40066, "invalid url")
 
 
 # --- tokens ----------------------------------------------------------------------------------
@@ -319,4 +331,5 @@ ROUTES = {
     "message/mass/preview": _preview,
     "message/mass/sendall": _sendall,
     "message/mass/get": _mass_get,
+    "comment/list": comments.wechat_list,  # the comment watch (SEC-2)
 }

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from herald_dev.fakeplatforms import comments, directory
 from herald_dev.fakeplatforms.state import SHANGHAI, FakeState, Fault, Reply, Request
 
 TOPIC = re.compile(r"#[^#\s]+#")  # statuses/share refuses "#topic#" text
@@ -123,6 +124,8 @@ def handle(state: FakeState, request: Request, fault: Fault | None) -> Reply:
                     "expire_in": user.get("expire_in", 157679999),
                 },
             )
+        if request.path == directory.WEIBO_PATH and request.method == "GET":
+            return _directory_search(state, request, fields)
         if request.path == "statuses/user_timeline.json" and request.method == "GET":
             statuses = [
                 {k: v for k, v in s.items() if k != "_at"} for s in reversed(state.weibo_statuses.get(user["uid"], []))
@@ -130,7 +133,22 @@ def handle(state: FakeState, request: Request, fault: Fault | None) -> Reply:
             count = max(1, min(int(fields.get("count", 20)), 100))
             page = max(1, int(fields.get("page", 1)))
             return Reply(200, {"statuses": statuses[(page - 1) * count : page * count], "total_number": len(statuses)})
+        if request.path in ("comments/to_me.json", "comments/show.json") and request.method == "GET":
+            return comments.weibo_comments(state, request, user, fields, _error)  # the comment watch (SEC-2)
+        if request.path == "oauth2/revokeoauth2" and request.method == "POST":
+            return _revoke(state, token)  # a handover rotates the account's credential (ACC-5, SEC-1)
         return _error(state, request, 10020, "Request api not found!")
+
+
+def _revoke(state: FakeState, token: str | None) -> Reply:
+    """``oauth2/revokeoauth2``: the token stops working at once (later calls get 21332); caller holds the lock."""
+    state.weibo_tokens.pop(token or "", None)
+    return Reply(200, {"result": "true"})
+
+
+def _directory_search(state: FakeState, request: Request, fields: dict[str, str]) -> Reply:
+    """User-search suggestions (the ACC-1 scan reads them): ``directory.py``."""
+    return directory.weibo_suggestions(state, request, fields, _error)
 
 
 def _on_safe_domain(text: str, domains: list[str]) -> bool:

@@ -38,7 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 # Children before parents: the order ``replace=True`` empties the tables in.
-CLEAR_ORDER = ("archive_index", "archive_days", "finding_history", "findings", "idempotency_keys",
+CLEAR_ORDER = ("complaint_events", "complaints", "directory_sightings",
+               "archive_index", "archive_days", "finding_history", "findings", "idempotency_keys",
                "cadence_lapse_weeks", "cadence_lapse_state", "cadence_week_bits", "cadence_presence", "dispatch_staging", "manual_handoffs",
                "dispatch_attempts", "post_events", "approval_steps", "published_items",
                "posts", "account_events", "account_admins", "role_assignments", "accounts", "people", "org_units",

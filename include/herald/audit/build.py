@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from herald.audit import lifecycle, run_history
 from herald.audit import tieouts as tie
 from herald.audit.model import Column, Pack, QualityResult, Table, Verdict
 from herald.audit.verdict import LEVEL_ORDER, WEEKLY_RULE, Figures, judge
@@ -77,8 +78,9 @@ class AuditWindow:
     @property
     def weeks(self) -> list[int]:
         """Week indexes (herald.timeutil) of the ISO weeks of the ISO week-year: 52 or 53."""
-        first = (self.first_week_monday - date(1970, 1, 5)).days // 7
-        last = (date.fromisocalendar(self.year + 1, 1, 1) - date(1970, 1, 5)).days // 7
+        # The same count as epoch_to_local_week_index (week 1 starts Monday 1970-01-05): days since 1970-01-01, +3, /7.
+        first = ((self.first_week_monday - date(1970, 1, 1)).days + 3) // 7
+        last = ((date.fromisocalendar(self.year + 1, 1, 1) - date(1970, 1, 1)).days + 3) // 7
         return list(range(first, last))
 
     def sql_params(self, account_id: str | None) -> dict[str, Any]:
@@ -165,12 +167,15 @@ class _Data:
     weekly: dict[str | None, list[dict[str, Any]]]
     findings: dict[str | None, list[dict[str, Any]]]
     totals: dict[str | None, dict[str, Any]]
+    lifecycle: lifecycle.Records  # issue 15's records (ACC-1 to ACC-5, PUB-6, SEC-2 to SEC-4)
 
 
 def _read(tx: Transaction, window: AuditWindow, account_id: str | None) -> _Data:
     p = window.sql_params(account_id)
+    accounts = tx.fetch("audit/accounts", **p)
+    host_unit = accounts[0]["host_unit_id"] if account_id is not None and accounts else None
     return _Data(
-        accounts=tx.fetch("audit/accounts", **p),
+        accounts=accounts,
         admins=_by_account(tx.fetch("audit/account_admins", **p)),
         roles=_by_account(tx.fetch("audit/role_holders", **p)),
         events=_by_account(tx.fetch("audit/account_events", **p)),
@@ -179,6 +184,7 @@ def _read(tx: Transaction, window: AuditWindow, account_id: str | None) -> _Data
         weekly=_by_account(tx.fetch("audit/weekly_items", **p)),
         findings=_by_account(tx.fetch("audit/findings", **p)),
         totals={r["account_id"]: r for r in tx.fetch("audit/control_totals", **p)},
+        lifecycle=lifecycle.read(tx, p, account_id, host_unit),
     )
 
 
@@ -237,7 +243,8 @@ def _account_pack(account: dict[str, Any], data: _Data, findings_in_db: int, win
     finding_table = _findings_table(findings, window, aid)
     totals = dict(data.totals.get(aid) or {})
     control = _control_table(window, aid, totals, findings_in_db)
-    tieouts = tie.compute(item_table.row_count, {**totals}, finding_table.row_count, findings_in_db)
+    tieouts = tie.compute(item_table.row_count, {**totals}, finding_table.row_count, findings_in_db) + tie.crises(
+        len(data.lifecycle.of(aid, "crises")), findings)
     weekly_table, missed = _weekly_table(data.weekly.get(aid, []), findings, account, policy, window)
     figures = Figures(
         missed_weeks=missed,
@@ -247,12 +254,15 @@ def _account_pack(account: dict[str, Any], data: _Data, findings_in_db: int, win
         unarchived_items=sum(1 for r in items if r["bundle_path"] is None),
         findings_by_rule=dict(Counter(f["rule_id"] for f in findings if standing(f))),
         registration_missing=tuple(FIELD_LABELS.get(m, m) for m in missing),
+        **lifecycle.figures(data.lifecycle, aid, window.cutoff),
     )
     verdict = judge(figures, policy)
+    watch = lifecycle.account_tables(data.lifecycle, aid, account["host_unit_id"], window.sql_params(aid), window.cutoff)
     tables = (
         registration,
         _people_table(data.roles.get(aid, []), policy, window, aid),
         _events_table(data.events.get(aid, []), window, aid),
+        *watch,
         weekly_table,
         *_publishing_tables(items, policy, window, aid),
         finding_table,
@@ -269,7 +279,10 @@ def _account_pack(account: dict[str, Any], data: _Data, findings_in_db: int, win
         "competent_department": policy.competent_department.name, "policy": f"{policy.policy_id} {policy.title}",
         "items": item_table.row_count, "observed_items": len(observed), "missed_weeks": missed,
         "unapproved_items": figures.unapproved_items, "unarchived_items": figures.unarchived_items,
-        "findings": finding_table.row_count, "verdict": verdict.label,
+        "findings": finding_table.row_count,
+        "complaints": len(data.lifecycle.of(aid, "complaints")), "late_complaints": figures.late_complaints,
+        "escalations": len(data.lifecycle.of(aid, "escalations")), "unsent_escalations": figures.unsent_escalations,
+        "open_crises": figures.open_crises, "verdict": verdict.label,
         "may_be_rated_advanced": verdict.may_be_rated_advanced,
     }
     return Pack(year=window.year, cutoff=window.cutoff, account_id=aid,
@@ -533,12 +546,15 @@ class _GroupRead:
     findings: list[dict[str, Any]]
     control: list[dict[str, Any]]
     findings_in_db: int
+    lifecycle: lifecycle.Records
+    cutoff: datetime
 
 
 def _read_group(tx: Transaction, window: AuditWindow) -> _GroupRead:
     p = window.sql_params(None)
     return _GroupRead(tx.fetch("audit/accounts", **p), tx.fetch("audit/item_totals", **p), tx.fetch("audit/findings", **p),
-                      tx.fetch("audit/control_totals", **p), _findings_in_db(tx, window, None))
+                      tx.fetch("audit/control_totals", **p), _findings_in_db(tx, window, None),
+                      lifecycle.read(tx, p, None), window.cutoff)
 
 
 def group_verdicts(read: _GroupRead, policy_for: Callable[[str], Policy]) -> dict[str, tuple[Verdict, Figures, int]]:
@@ -570,7 +586,8 @@ def group_verdicts(read: _GroupRead, policy_for: Callable[[str], Policy]) -> dic
                                               dict(policy.conditional_required_fields))
         fig = Figures(missed_weeks=by_rule[aid][WEEKLY_RULE], unapproved_items=items[aid]["unapproved"],
                       unarchived_items=items[aid]["unarchived"], findings_by_rule=dict(by_rule[aid]),
-                      registration_missing=tuple(FIELD_LABELS.get(m, m) for m in missing))
+                      registration_missing=tuple(FIELD_LABELS.get(m, m) for m in missing),
+                      **lifecycle.figures(read.lifecycle, aid, read.cutoff))
         out[aid] = (judge(fig, policy), fig, items[aid]["items"])
     return out
 
@@ -582,6 +599,9 @@ def build_group_pack(db: Database, window: AuditWindow, *, gate: bool = True,
         read = _read_group(tx, window)
         units = {u["unit_id"]: u for u in tx.fetch("audit/org_units")}
         ledger = tx.fetch("audit/ledger_runs", **window.sql_params(None))
+        run_match = run_history.read_match(tx, window.year, window.year_start, window.year_end, window.cutoff)
+        detections = tx.fetch("audit/finding_runs", cutoff=window.cutoff, from_at=min(
+            (f["first_detected_at"] for f in read.findings), default=window.year_start) - run_history.DETECTION_SLACK)
         previous = _read_group(tx, window.previous())
     verdicts = group_verdicts(read, policy_for)
     params = window.shown_params(None, "year_start", "year_end")
@@ -644,18 +664,89 @@ def build_group_pack(db: Database, window: AuditWindow, *, gate: bool = True,
                                ("try_number", "尝试", "int"), ("status", "结果"), ("started_at", "开始时间", "datetime"),
                                ("finished_at", "结束时间", "datetime"), ("row_counts", "计数")),
                          ledger_rows, {"rows": len(ledger_rows)})
-    tables = (ranking, by_unit, rules_table, *summary_tables, trend, findings_table, control, ledger_table)
-    tieouts = tie.compute(items_total, control_sum, findings_table.row_count, read.findings_in_db)
+    watch = lifecycle.group_tables(read.lifecycle, read.accounts, window.sql_params(None), window.cutoff)
+    tables = (ranking, by_unit, rules_table, *summary_tables, *watch, trend, findings_table, control, ledger_table,
+              _run_ledger_table(run_match, window), _finding_runs_table(read.findings, detections, window))
+    tieouts = (tie.compute(items_total, control_sum, findings_table.row_count, read.findings_in_db)
+               + tie.crises(int(watch[0].control_totals["crises"]), read.findings)
+               + tie.run_ledger(run_match.counts, run_match.fetch.verified))
     group_unit = next((u for u in units.values() if u["kind"] == "group"), None)
     name = group_unit["name"] if group_unit else "集团"
     summary = {"year": window.year, "cutoff": format_shanghai(window.cutoff), "accounts": len(read.accounts),
                "items": items_total, "findings": findings_table.row_count, "pass": levels["pass"],
                "pass_with_remarks": levels["pass_with_remarks"], "fail": levels["fail"],
-               "units_may_be_rated_advanced": sum(1 for r in unit_rows if r[6])}
+               "units_may_be_rated_advanced": sum(1 for r in unit_rows if r[6]),
+               **{k: watch[0].control_totals[k] for k in ("complaints", "late_complaints", "escalations",
+                                                           "unsent_escalations", "open_crises")},
+               "run_ledger": _run_ledger_summary(run_match)}
     pack = Pack(year=window.year, cutoff=window.cutoff, account_id=None,
                 title=f"{name}{window.year} 年度审计包（集团汇总）", summary=summary, tables=tables, tieouts=tieouts,
                 verdict=None, quality=NOT_GATED, policy_id=None)
     return with_quality(pack) if gate else pack
+
+
+def _run_ledger_table(match: run_history.RunMatch, window: AuditWindow) -> Table:
+    """Herald's ledger runs matched against Airflow's run history (herald.audit.run_history), one row a run."""
+    rows = []
+    for r in match.rows:
+        h, a = r.herald, r.airflow
+        rows.append((r.dag_id, r.run_id, r.match, run_history.MATCH_ZH[r.match], r.reason,
+                     h.first_ledger_id if h else "", run_history.STATE_ZH.get(h.status, h.status) if h else "",
+                     h.tasks if h else None, h.tries if h else None, h.first_started_at if h else None,
+                     h.last_finished_at if h else None, a.state if a else "", a.run_type if a else "",
+                     a.logical_at if a else None, a.started_at if a else None, a.ended_at if a else None))
+    fetch = match.fetch
+    if fetch.verified:
+        note = (f"Airflow 运行历史经 {fetch.source} 读取（{len(fetch.dag_ids)} 个写台账的流水线：{'、'.join(fetch.dag_ids)}；"
+                f"共 {fetch.run_count} 条，含年度前后各一天的余量），存于 sql/audit/airflow_runs.sql 所读的快照。")
+    else:
+        note = f"未核对：{fetch.reason}。下表仅列 Herald 运行台账中的运行。"
+    note += ("运行按其在 Airflow 中的开始时间（未开始的按计划时间；Airflow 无记录的按台账首条记录）归入年度，晚于基准时间的不计。"
+             "“台账编号”可在“产生本年度数据的流水线运行”表中找到该运行各任务的输入与计数。")
+    params = {**window.shown_params(None, "year_start", "year_end"),
+              "from_at": run_history.fetch_range(window.year_start, window.year_end, window.cutoff)[0].isoformat(),
+              "to_at": run_history.fetch_range(window.year_start, window.year_end, window.cutoff)[1].isoformat(),
+              "fetch_id": run_history.fetch_id(window.year, window.cutoff), "airflow_history": fetch.status}
+    return Table("run_ledger", "流水线运行核对（Herald运行台账与Airflow运行历史）",
+                 "sql/audit/ledger_run_keys.sql; sql/audit/airflow_runs.sql", params,
+                 _cols(("dag_id", "流水线"), ("run_id", "运行编号"), ("match", "核对结果代码"), ("match_label", "核对结果"),
+                       ("reason", "说明"), ("ledger_id", "台账编号"), ("herald_status", "台账结果"),
+                       ("herald_tasks", "台账任务数", "int"), ("herald_tries", "台账尝试数", "int"),
+                       ("herald_started_at", "台账开始时间", "datetime"), ("herald_finished_at", "台账结束时间", "datetime"),
+                       ("airflow_state", "Airflow状态"), ("airflow_run_type", "Airflow运行类型"),
+                       ("airflow_logical_at", "Airflow逻辑时间", "datetime"), ("airflow_started_at", "Airflow开始时间", "datetime"),
+                       ("airflow_ended_at", "Airflow结束时间", "datetime")),
+                 tuple(rows), {"rows": len(rows), **match.counts}, note=note)
+
+
+def _run_ledger_summary(match: run_history.RunMatch) -> str:
+    c = match.counts
+    if not match.fetch.verified:
+        return f"未核对（{match.fetch.reason}）；Herald 台账中的运行 {c['herald_runs']} 次"
+    return "；".join(f"{run_history.MATCH_ZH[k]} {c[k]}" for k in run_history.MATCH_ORDER if k != "unverified" and c[k]
+                    ) or "本年度无流水线运行"
+
+
+def _finding_runs_table(findings: list[dict[str, Any]], tries: list[dict[str, Any]], window: AuditWindow) -> Table:
+    """Each finding of the pack with the run that first detected it: DAG, run id, ledger try, inputs and counts."""
+    found = run_history.finding_runs(findings, tries)
+    rows = []
+    for f in sorted(findings, key=lambda f: f["finding_id"]):
+        t = found.get(f["finding_id"])
+        rows.append((f["finding_id"], f["rule_id"], f["detected_by"], f["first_detected_at"], t is not None,
+                     t["ledger_id"] if t else "", t["dag_id"] if t else "", t["run_id"] if t else "",
+                     t["task_id"] if t else "", int(t["try_number"]) if t else None, t["started_at"] if t else None,
+                     t["inputs"] if t else "", t["row_counts"] if t else ""))
+    return Table("finding_runs", "检查发现对应的流水线运行（运行、输入与计数）", _sql("audit/finding_runs"),
+                 {"cutoff": window.cutoff.isoformat(), "detection_slack_seconds": int(run_history.DETECTION_SLACK.total_seconds())},
+                 _cols(("finding_id", "发现编号"), ("rule_id", "规则"), ("detected_by", "发现者"),
+                       ("first_detected_at", "首次发现时间", "datetime"), ("has_run", "找到运行", "bool"),
+                       ("ledger_id", "台账编号"), ("dag_id", "流水线"), ("run_id", "运行编号"), ("task_id", "任务"),
+                       ("try_number", "尝试", "int"), ("started_at", "运行开始时间", "datetime"), ("inputs", "输入"),
+                       ("row_counts", "计数")),
+                 tuple(rows), {"rows": len(rows), "with_run": sum(1 for r in rows if r[4])},
+                 note="首次发现该问题的运行：发现者（流水线.任务）的一次成功尝试，其运行期间（开始前两分钟内起算）记录了首次发现时间。"
+                      "以命令行指定时点运行的扫描可能找不到对应运行（“找到运行”为否）。")
 
 
 def _trend_table(read: _GroupRead, previous: _GroupRead, window: AuditWindow, verdicts: Mapping[str, Any],

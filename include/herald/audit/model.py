@@ -23,7 +23,9 @@ SUMMARY_ZH = {
     "unarchived_items": "没有归档包的信息（条）", "missed_weeks": "未按周更新的周数", "findings": "问题（条）",
     "verdict": "年检结论", "may_be_rated_advanced": "可参评先进", "accounts": "受检账号（个）", "pass": "合格（个）",
     "pass_with_remarks": "基本合格（个）", "fail": "不合格（个）", "units_may_be_rated_advanced": "可参评先进的单位（个）",
-    "previous_year": "上一年度",
+    "previous_year": "上一年度", "run_ledger": "流水线运行核对（Herald 台账与 Airflow 运行历史）",
+    "complaints": "客户投诉（件）", "late_complaints": "未在时限内处理的投诉（件）", "escalations": "评论监测上报（条）",
+    "unsent_escalations": "未报送的评论上报（条）", "open_crises": "尚未处置完毕的舆情危机（起）",
 }
 
 

@@ -10,9 +10,9 @@ GX is imported only inside ``check_pack`` (``import great_expectations`` takes ~
 ephemeral and registered in GX 1.x order (data source, asset, batch definition, suite, validation
 definition) before anything runs. ``results_json`` is GX's validation results with every run or validation
 time replaced by the pack's cutoff, expectation ids derived from their names, and sorted keys, so the same
-inputs give the same bytes. ``write_data_docs`` renders GX's own Data Docs page from those results as a
-secondary view: GX's page template loads its styles and scripts from CDNs, so offline it shows unstyled
-(the renderer's own data-quality report, built from ``failures``, is the primary one).
+inputs give the same bytes. GX's own Data Docs are built from those results by ``herald.audit.data_docs`` (offline,
+byte-identical) and go into the pack beside them; the pack's Chinese data-quality report, built from ``failures``,
+is the one people read first.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from herald.audit.model import Pack, QualityResult, Table
@@ -150,6 +149,7 @@ def _datasets(pack: Pack) -> list[tuple[str, Any, list[Check]]]:
                   "周历不完整，未更新周数可能漏计", "week"),
             Check("weekly", "ExpectColumnValuesToBeUnique", {"column": "week"}, "每周只出现一次", "同一周重复计入", "week"),
         ]))
+    out += _lifecycle_datasets(pack, tables, in_year)
     if "accounts_ranked" in tables:
         out.append(("accounts_ranked", _frame(tables["accounts_ranked"]), [
             Check("accounts_ranked", "ExpectColumnValuesToBeUnique", {"column": "account_id"}, "每个账号只排名一次",
@@ -167,6 +167,65 @@ def _datasets(pack: Pack) -> list[tuple[str, Any, list[Check]]]:
         Check("control_totals", "ExpectColumnPairValuesToBeEqual", {"column_A": "left_value", "column_B": "right_value"},
               "控制总数勾稽一致", "两侧数值不等：表格之间的数据不完整或不准确", "tieout"),
     ]))
+    return out
+
+
+# The lifecycle and watch records (issue 15; herald.audit.lifecycle): key columns, required columns, allowed values,
+# and times that must lie in the year ("year") or merely be recorded by the cutoff ("cutoff": an application or a
+# delegation may begin before the year).
+LIFECYCLE = {
+    "creation_approvals": (("application_id", "step_no"), ("application_id", "account_id", "submitted_at", "step_no"),
+                           {"state": ("pending", "approved", "rejected"), "decision": ("approved", "rejected", "")},
+                           {"submitted_at": "cutoff", "decided_at": "cutoff", "completed_at": "cutoff"}),
+    "account_changes": (("change_id",), ("change_id", "account_id", "change_kind", "effective_on", "deadline_on"),
+                        {"change_kind": ("account_name", "management_team", "maintenance_method"),
+                         "clock": ("on_time", "late", "overdue", "running")},
+                        {"reported_at": "cutoff", "filed_at": "cutoff"}),
+    "account_handovers": (("handover_id", "rotation_id"), ("handover_id", "account_id", "effective_on", "to_person", "filed_at"),
+                          {"rotation_state": ("pending", "done", "failed", "not_applicable", "")},
+                          {"filed_at": "cutoff", "rotation_finished_at": "cutoff"}),
+    "delegations": (("delegation_id",), ("delegation_id", "account_id", "unit", "window_start_at", "window_end_at"),
+                    {"state": ("applied", "granted", "rejected", "revoked", "expired")},
+                    {"applied_at": "cutoff", "decided_at": "cutoff", "ended_at": "cutoff"}),
+    "comment_escalations": (("escalation_id",), ("escalation_id", "account_id", "kind", "detected_at"),
+                            {"kind": ("illegal", "reputation", "crisis"), "state": ("sent", "pending")},
+                            {"detected_at": "year", "sent_at": "cutoff"}),
+    "comment_crises": (("finding_id",), ("finding_id", "account_id", "detected_at"), {"state": FINDING_STATES},
+                       {"detected_at": "year", "resolved_at": "cutoff"}),
+    "complaints": (("complaint_id",), ("complaint_id", "account_id", "received_at", "assign_due_at", "answer_due_at"),
+                   {"state": ("registered", "assigned", "answered", "followed_up")},
+                   {"received_at": "year", "assigned_at": "cutoff", "answered_at": "cutoff", "followed_up_at": "cutoff"}),
+    "unauthorised_accounts": (("finding_id",), ("finding_id", "platform_account_id", "first_detected_at"),
+                              {"state": FINDING_STATES}, {"first_detected_at": "cutoff", "resolved_at": "cutoff"}),
+}
+
+
+def _lifecycle_datasets(pack: Pack, tables: dict[str, Table], in_year: Callable[[Any], Any]) -> list[tuple[str, Any, list[Check]]]:
+    """Suites for the lifecycle and watch tables of the pack (required fields, unique keys, allowed states, times
+    timezone-aware and in the year or by the cutoff, rows of the pack's own account)."""
+    by_cutoff = lambda v: None if v is None else (isinstance(v, datetime) and v.tzinfo is not None  # noqa: E731
+                                                   and v <= pack.cutoff)
+    out: list[tuple[str, Any, list[Check]]] = []
+    for dataset, (keys, required, allowed, times) in LIFECYCLE.items():
+        if dataset not in tables:
+            continue
+        table = tables[dataset]
+        extra = {"row_key": lambda r, keys=keys: "#".join(str(r[k] or "") for k in keys)}
+        for column, scope in times.items():
+            extra[f"{column}_ok"] = (lambda r, c=column: in_year(r[c])) if scope == "year" else (lambda r, c=column: by_cutoff(r[c]))
+        checks = [Check(dataset, "ExpectColumnValuesToNotBeNull", {"column": c}, f"“{c}”必须有值", "必填字段缺失，记录无法核对",
+                        "row_key") for c in required]
+        checks.append(Check(dataset, "ExpectColumnValuesToBeUnique", {"column": "row_key"}, "记录编号唯一",
+                            "同一记录重复出现，计数被多计", "row_key"))
+        checks += [Check(dataset, "ExpectColumnValuesToBeInSet", {"column": c, "value_set": list(values)},
+                         f"“{c}”属于允许的取值", "状态不明的记录无法判断是否按时处理", "row_key") for c, values in allowed.items()]
+        checks += [Check(dataset, "ExpectColumnValuesToBeInSet", {"column": f"{c}_ok", "value_set": [True]},
+                         f"“{c}”带时区且" + ("在审计年度内、不晚于基准时间" if scope == "year" else "不晚于基准时间"),
+                         "无时区或基准时间之后的记录不应计入本年度", "row_key") for c, scope in times.items()]
+        if pack.account_id is not None and "account_id" in required:
+            checks.append(Check(dataset, "ExpectColumnValuesToBeInSet", {"column": "account_id", "value_set": [pack.account_id]},
+                                "记录属于本账号（引用可解析）", "其他账号的记录混入本审计包", "row_key"))
+        out.append((dataset, _frame(table, extra), checks))
     return out
 
 
@@ -252,25 +311,3 @@ def _drop_volatile(value: Any) -> Any:
         return [_drop_volatile(v) for v in value]
     return value
 
-
-def write_data_docs(result: QualityResult, folder: Path | str) -> list[Path]:
-    """GX's Data Docs pages (one per dataset) rendered from the stamped results into ``folder``.
-
-    Secondary view: GX's page template links bootstrap, font-awesome and vega from CDNs, so read offline the pages
-    lose their styling; the pack's own data-quality report (from ``QualityResult.failures``) is the primary one.
-    """
-    from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for dataset, body in sorted(json.loads(result.results_json or "{}").items()):
-        validation = expectationSuiteValidationResultSchema.load(body)
-        document = ValidationResultsPageRenderer().render(validation)
-        html = DefaultJinjaPageView().render(document)
-        path = folder / f"{dataset}.html"
-        path.write_text(html, encoding="utf-8")
-        written.append(path)
-    return written

@@ -23,23 +23,26 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from herald.audit.model import STATUS_ZH, SUMMARY_ZH, VERDICT_ZH, Pack
 from herald.audit.render_charts import chart_svg
 from herald.audit.render_formats import (
     FAILURE_TITLES,
     HTML_MAX_ROWS,
-    PDF_SAMPLE_ROWS,
     _sheet_names,
     cjk_font_family,
     data_uri,
     display,
     json_bytes,
     pdf,
+    pdf_table,
     render_template,
     rows_csv,
     table_csv,
@@ -47,6 +50,10 @@ from herald.audit.render_formats import (
 )
 from herald.errors import HeraldError
 from herald.timeutil import format_shanghai, shanghai_midnight_utc
+
+if TYPE_CHECKING:
+    from herald.audit.build import AuditWindow
+    from herald.db import Database
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt")
@@ -106,9 +113,54 @@ def pack_figures(pack: Pack) -> dict[str, Any]:
     }
 
 
+class Phases:
+    """Seconds spent in each phase of rendering and writing packs, summed over the packs it is given to.
+
+    ``with phases("pdf"): ...`` adds the block's time to ``seconds["pdf"]``; the benchmark prints them and the DAG's
+    task logs them, so where the time goes is a figure, not a guess.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def add(self, other: Phases) -> None:
+        for name, seconds in other.seconds.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.seconds.items())
+
+
+def _untimed(_name: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+def quality_files(pack: Pack, common: dict[str, Any], failures: dict[str, list]) -> dict[str, bytes]:
+    """``data/quality/``: GX's validation results (JSON) and, for a draft, the Chinese data-quality report."""
+    files = {"quality/validation_results.json": pack.quality.results_json.encode("utf-8")}
+    if pack.status == "draft":
+        files["quality/report.html"] = render_template("quality.html", up="../", **common)
+        if failures["rows"]:
+            files["quality/failures.csv"] = rows_csv(failures["keys"], [
+                [row.get(k) for k in failures["keys"]] for row in pack.quality.failures])
+    return files
+
+
 def render_payload(pack: Pack, previous: dict[str, Any] | None = None,
-                   previous_label: str = "") -> dict[str, bytes]:
-    """Every file of ``data/`` (path relative to ``data/`` -> bytes). ``FontMissing`` without a CJK font."""
+                   previous_label: str = "", phases: Phases | None = None) -> dict[str, bytes]:
+    """Every file of ``data/`` (path relative to ``data/`` -> bytes). ``FontMissing`` without a CJK font.
+
+    ``phases`` (optional) is told how long the charts, CSV, HTML, Excel and PDF took.
+    """
+    phase = phases or _untimed
     font = cjk_font_family()
     stem, files = file_stem(pack), {}
     status_label = STATUS_ZH[pack.status]
@@ -117,12 +169,14 @@ def render_payload(pack: Pack, previous: dict[str, Any] | None = None,
     sheets = {table.key: name for table, name, _, _ in reversed(_sheet_names(pack))}
     charts, tables = [], []
     for table in pack.tables:
-        svg = chart_svg(table, pack.year, font)
+        with phase("charts"):
+            svg = chart_svg(table, pack.year, font)
         chart_path = f"charts/{table.key}.svg" if svg else None
         if svg:
             files[chart_path] = svg.encode("utf-8")
             charts.append({"path": chart_path, "title": table.title, "uri": data_uri(svg)})
-        files[f"csv/{table.key}.csv"] = table_csv(table)
+        with phase("csv"):
+            files[f"csv/{table.key}.csv"] = table_csv(table)
         tables.append({"table": table, "page": f"tables/{table.key}.html", "csv": f"csv/{table.key}.csv",
                        "chart": chart_path, "sheet": sheets[table.key], "truncated": table.row_count > HTML_MAX_ROWS,
                        "params_text": display(table.params),
@@ -137,24 +191,31 @@ def render_payload(pack: Pack, previous: dict[str, Any] | None = None,
         downloads.insert(2, {"path": "quality/report.html", "title": "数据质量报告（草稿原因）"})
     common = {"pack": pack, "status_label": status_label, "summary": summary, "tieouts": pack.tieouts,
               "failed_tieouts": failed_tieouts, "failures": failures, "font_family": font}
-    files["style.css"] = render_template("style.css", font_family=font)
-    files["index.html"] = render_template("index.html", up="", tables=tables, charts=charts, downloads=downloads,
-                                          **common)
-    for t in tables:
-        files[t["page"]] = render_template("table.html", up="../", t=t, rows=t["table"].rows[:HTML_MAX_ROWS], **common)
-    files["quality/validation_results.json"] = pack.quality.results_json.encode("utf-8")
-    if pack.status == "draft":
-        files["quality/report.html"] = render_template("quality.html", up="../", **common)
-        if failures["rows"]:
-            files["quality/failures.csv"] = rows_csv(failures["keys"], [
-                [row.get(k) for k in failures["keys"]] for row in pack.quality.failures])
-    files[f"{stem}.xlsx"] = workbook(pack)
-    running_title = "".join(ch for ch in f"{pack.title} · {status_label}" if ch not in '"\\\n<>')
-    html = render_template("pdf.html", tables=tables, charts=charts, sample_rows=PDF_SAMPLE_ROWS,
-                           running_title=running_title, css=files["style.css"].decode("utf-8"),
-                           pack_date_iso=shanghai_midnight_utc(pack.pack_date).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           **common)
-    files[f"{stem}.pdf"] = pdf(html, pack)
+    with phase("data_docs"):  # GX's own Data Docs of the validation results, readable offline (herald.audit.data_docs)
+        from herald.audit.data_docs import INDEX, data_docs
+
+        docs = data_docs(pack)
+    files.update(docs)
+    common["docs_index"] = INDEX if docs else None
+    with phase("html"):
+        files["style.css"] = render_template("style.css", font_family=font)
+        files["index.html"] = render_template("index.html", up="", tables=tables, charts=charts, downloads=downloads,
+                                              **common)
+        for t in tables:
+            files[t["page"]] = render_template("table.html", up="../", t=t, rows=t["table"].rows[:HTML_MAX_ROWS],
+                                               **common)
+        files.update(quality_files(pack, common, failures))
+    with phase("excel"):
+        files[f"{stem}.xlsx"] = workbook(pack)
+    with phase("pdf"):
+        for t in tables:
+            t["pdf"] = pdf_table(t["table"])
+        running_title = "".join(ch for ch in f"{pack.title} · {status_label}" if ch not in '"\\\n<>')
+        html = render_template("pdf.html", tables=tables, charts=charts, running_title=running_title,
+                               css=files["style.css"].decode("utf-8"),
+                               pack_date_iso=shanghai_midnight_utc(pack.pack_date).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               **common)
+        files[f"{stem}.pdf"] = pdf(html, pack)
     figures = pack_figures(pack)
     files["pack.json"] = json_bytes(figures)
     files["changes.md"] = changes_markdown(figures, previous, previous_label).encode("utf-8")
@@ -260,15 +321,56 @@ def _existing(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def write_pack(pack: Pack, root: Path | str) -> Path:
+def write_pack(pack: Pack, root: Path | str, phases: Phases | None = None) -> Path:
     """Write ``pack`` under ``root`` as a BagIt bag and return its folder (see the module's docstring).
 
-    Same bytes already there: a no-op. Other bytes there: ``PackConflict``, nothing touched.
+    Same bytes already there: a no-op. Other bytes there: ``PackConflict``, nothing touched. ``phases`` (optional)
+    is told the time of each rendering phase and of the bag (hashing and writing the files).
     """
     root = Path(root)
     folder = pack_folder(root, pack)
     found = previous_version(root, pack)
-    files = bag_files(pack, render_payload(pack, *(found or (None, ""))))
+    payload = render_payload(pack, *(found or (None, "")), phases=phases)
+    with (phases or _untimed)("bag"):
+        return _write_bag(folder, bag_files(pack, payload), pack)
+
+
+# Accounts per mapped task of herald_audit_pack. A task process pays its imports once (Great Expectations alone
+# takes 6-17 s here) and then ~1-2 s a pack (gate, PDF, workbook): one task per account would spend more time
+# importing than building on two cores (1,000 x 6-17 s), while runs of 40 keep 1,000 accounts at 25 tasks, enough to
+# keep LocalExecutor's four slots busy (tests/benchmarks/bench_pack.py measures it).
+PACKS_PER_TASK = 40
+
+
+def account_batches(account_ids: Sequence[str], size: int = PACKS_PER_TASK) -> list[list[str]]:
+    """The accounts in runs of at most ``size``, in order (each run is one mapped task's share)."""
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    ids = list(account_ids)
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def write_account_packs(db: Database, account_ids: Sequence[str], window: AuditWindow, root: Path | str,
+                        phases: Phases | None = None) -> list[Path]:
+    """Build, gate and write each named account's pack in turn (what one mapped task does); the folders written.
+
+    Each pack is complete on disk before the next is built, so a task that fails part-way leaves whole packs only,
+    and its retry re-writes the same bytes as no-ops before carrying on.
+    """
+    from herald.audit.build import build_account_pack, with_quality
+
+    phase = phases or _untimed
+    written = []
+    for account_id in account_ids:
+        with phase("build"):
+            pack = build_account_pack(db, account_id, window, gate=False)
+        with phase("gate"):
+            pack = with_quality(pack)
+        written.append(write_pack(pack, root, phases))
+    return written
+
+
+def _write_bag(folder: Path, files: dict[str, bytes], pack: Pack) -> Path:
     if folder.exists():
         existing = _existing(folder)
         if existing == files:

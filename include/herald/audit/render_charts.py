@@ -34,12 +34,16 @@ def iso_weeks_in(year: int) -> int:
     return date(year, 12, 28).isocalendar().week
 
 
-def _week_number(value: object) -> int | None:
+def _week_number(value: object, year: int) -> int | None:
+    """The ISO week number of a row's ``week`` (a number, or a label such as "2026-W05"); None for a label of
+    another ISO week-year, so a row of the previous year's last week never colours this year's cell of that number."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value)
     if "-W" in text:
-        text = text.split("-W", 1)[1]
+        label_year, text = text.split("-W", 1)
+        if label_year.isdigit() and int(label_year) != year:
+            return None
     return int(text) if text.isdigit() else None
 
 
@@ -59,7 +63,7 @@ def week_states(table: Table, year: int) -> dict[int, tuple[str, int]]:
         raise ValueError(f"table {table.key}: a week_calendar needs the columns 'week' and 'items'")
     states = {week: ("none", 0) for week in range(1, iso_weeks_in(year) + 1)}
     for row in table.rows:
-        week = _week_number(row[week_at])
+        week = _week_number(row[week_at], year)
         if week not in states:
             continue
         items = int(row[items_at] or 0)

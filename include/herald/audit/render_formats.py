@@ -16,8 +16,9 @@ import io
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
@@ -26,6 +27,7 @@ from typing import Any
 
 from herald.audit.model import STATUS_ZH, SUMMARY_ZH, Pack, Table
 from herald.errors import HeraldError
+from herald.policy.citation import people_citation
 from herald.timeutil import SHANGHAI, format_shanghai, shanghai_midnight_utc
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -34,6 +36,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "W
                 "Source Han Sans SC", "Source Han Sans CN")
 EXCEL_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the header
 PDF_SAMPLE_ROWS = 25  # the PDF carries summaries and exceptions; the full lists are in the workbook and the CSVs
+PDF_MAX_COLUMNS = 8  # a table without a PDF view shows its first columns in the PDF (all of them elsewhere)
 HTML_MAX_ROWS = 2_000  # a table page beyond this shows the first rows and points at the CSV / Excel files
 FAILURE_TITLES = {"dataset": "数据集", "expectation": "检查项（期望）", "column": "字段", "critical": "关键",
                   "rows": "未通过的行", "unexpected_count": "未通过行数", "examples": "示例", "why": "原因",
@@ -173,7 +176,7 @@ def workbook(pack: Pack) -> bytes:
     lines: list[list[Any]] = [[pack.title], ["状态", STATUS_ZH[pack.status]], ["数据截止", format_shanghai(pack.cutoff)]]
     if pack.verdict is not None:
         lines.append(["检查结论", pack.verdict.label])
-        lines += [["理由", f"{r.rule_id}（{r.clause}）", r.text] for r in pack.verdict.reasons]
+        lines += [["理由", f"{r.rule_id}（{people_citation(r.clause, pack.policy_id)}）", r.text] for r in pack.verdict.reasons]
     lines += [[SUMMARY_ZH.get(str(k), str(k)), display(v)] for k, v in pack.summary.items()]
     lines += [[], ["工作表", "来源（SQL 文件）", "参数", "行数", "控制总数"]]
     lines += [[t.title, t.source, display(t.params), t.row_count, display(t.control_totals)] for t in pack.tables]
@@ -215,6 +218,75 @@ def _cell(sheet, row: int, col: int, kind: str, value: Any, formats: dict) -> No
         sheet.write_string(row, col, display(value))
 
 
+# --- what of a table the PDF shows ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PdfView:
+    """How one table appears in the PDF: a few columns and, for the long lists, only the rows that are exceptions.
+
+    The PDF is the pack's summary and exceptions (WeasyPrint lays out every cell it is given: a page of a wide table
+    costs about a second here); every row and column stays in the workbook, the CSV and the HTML pages.
+    ``exception`` picks the rows listed (None: the table's first rows, e.g. a ranking or a register); ``uses`` names
+    the columns it reads, so a view applies only to a table that has them all (else the generic view: first rows,
+    first columns).
+    """
+
+    columns: tuple[str, ...]
+    exception: Callable[[dict[str, Any]], bool] | None = None
+    uses: tuple[str, ...] = ()
+    what: str = ""  # Chinese: which rows are the exceptions, e.g. "未更新或未达标的周"
+
+
+_ITEM_COLUMNS = ("item_id", "published_at", "origin_label", "approved_steps", "is_chain_complete", "screening",
+                 "lateness_seconds", "is_archived")
+PDF_VIEWS: dict[str, PdfView] = {
+    "registration": PdfView(("label", "value", "is_required", "is_present")),
+    "events": PdfView(("event_id", "kind", "occurred_at", "filed_at", "item", "actor", "detail")),
+    "weekly": PdfView(("week", "monday_on", "counted_items", "judgement_label", "finding_id"),
+                      lambda r: r["judgement"] in ("missed", "short"), ("judgement",), "未更新或未达标的周"),
+    "findings": PdfView(("finding_id", "rule_id", "period", "summary", "state_label", "detected_at", "resolved_at")),
+    "published_items": PdfView(_ITEM_COLUMNS,
+                               lambda r: not r["is_chain_complete"] or not r["is_archived"] or bool(r["is_handoff_late"]),
+                               ("is_handoff_late",), "审批链不完整（含平台上发现的信息）、未归档或人工发布逾期的信息"),
+    "observed_items": PdfView(("item_id", "published_at", "platform_item_id", "platform_status", "published_by",
+                               "is_archived")),
+    "approvals": PdfView(("item_id", "step_no", "role", "approver", "decision", "via", "decided_at"),
+                         lambda r: r["decision"] != "approved" or not r["is_for_published"], ("is_for_published",),
+                         "驳回的、或不针对发布内容哈希的审批"),
+    "accounts_ranked": PdfView(("rank", "account", "host_unit", "platform", "verdict_label", "items", "missed_weeks",
+                                "findings"), lambda r: r["verdict"] == "fail", ("verdict",), "不合格（建议注销）的账号"),
+    "pipeline_runs": PdfView(("ledger_id", "dag_id", "run_id", "task_id", "try_number", "status", "started_at"),
+                             lambda r: r["status"] != "success", (), "未成功的任务运行"),
+    "run_ledger": PdfView(("dag_id", "run_id", "match_label", "reason", "ledger_id"),
+                          lambda r: r["match"] not in ("matched", "outside_airflow"), ("match",), "核对不一致或未核对的运行"),
+    "finding_runs": PdfView(("finding_id", "rule_id", "first_detected_at", "has_run", "ledger_id", "dag_id", "run_id"),
+                            lambda r: not r["has_run"], (), "找不到对应运行的检查发现"),
+}
+
+
+def pdf_table(table: Table, limit: int = PDF_SAMPLE_ROWS) -> dict[str, Any]:
+    """What the PDF shows of ``table``: the columns, at most ``limit`` rows as text, column widths (percent, from the
+    text lengths: the PDF lays tables out with fixed widths) and how many rows the listed kind has in the table."""
+    keys = [c.key for c in table.columns]
+    view = PDF_VIEWS.get(table.key)
+    if view is not None and not set(view.columns) | set(view.uses) <= set(keys):
+        view = None
+    chosen = list(view.columns) if view else keys[:PDF_MAX_COLUMNS]
+    at = [keys.index(k) for k in chosen]
+    if view is not None and view.exception is not None:
+        matching = [row for row in table.rows if view.exception(dict(zip(keys, row, strict=True)))]
+    else:
+        matching = list(table.rows)
+    rows = [[display(row[i]) for i in at] for row in matching[:limit]]
+    columns = [table.columns[i] for i in at]
+    lengths = [max([len(c.title), *(len(r[n]) for r in rows)]) for n, c in enumerate(columns)]
+    weights = [min(max(length, 4), 36) for length in lengths]
+    widths = [round(100 * w / sum(weights), 1) for w in weights] if weights else []
+    return {"columns": columns, "rows": rows, "widths": widths, "matching": len(matching),
+            "exceptions": bool(view and view.exception), "what": view.what if view else "",
+            "columns_cut": len(chosen) < len(keys)}
+
+
 # --- HTML and PDF --------------------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
@@ -225,6 +297,7 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["show"] = display
     env.filters["shanghai"] = format_shanghai
+    env.filters["cite"] = people_citation
     return env
 
 
@@ -250,12 +323,22 @@ def _source_date_epoch(pack: Pack) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+@lru_cache(maxsize=1)
+def _font_config():
+    """One WeasyPrint font configuration per process (fontconfig set up once, not per PDF)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def pdf(html: bytes, pack: Pack) -> bytes:
     """The PDF from its HTML. It may embed only what the pack carries (data: URIs): nothing is fetched from a disk or
-    a network, and a reference to anything else stops the build."""
+    a network, and a reference to anything else stops the build. Images are embedded as they are (no
+    re-compression pass) and only the glyphs used are embedded (the default subset of the CJK font)."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
     with _source_date_epoch(pack):
-        return HTML(string=html.decode("utf-8"), url_fetcher=fetcher).write_pdf()
+        return HTML(string=html.decode("utf-8"), url_fetcher=fetcher).write_pdf(
+            font_config=_font_config(), optimize_images=False, presentational_hints=False)

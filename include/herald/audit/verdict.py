@@ -30,6 +30,9 @@ class Figures:
     unarchived_items: int  # items without an archive bundle by the cutoff (PUB-4)
     findings_by_rule: Mapping[str, int] = field(default_factory=dict)  # standing findings of the year, by rule
     registration_missing: tuple[str, ...] = ()  # registration fields left empty (ACC-3)
+    late_complaints: int = 0  # SEC-4: complaints of the year with a step late or overdue at the cutoff
+    open_crises: int = 0  # SEC-3: the comment watch's crisis findings of the year not handled at the cutoff
+    unsent_escalations: int = 0  # SEC-2: comment escalations of the year not sent by the cutoff
 
     @property
     def violations(self) -> int:
@@ -43,7 +46,17 @@ def thresholds_of(policy: Policy) -> tuple[InspectionThresholds, bool]:
 
 
 def _clause(policy: Policy, own: bool, name: str) -> str:
-    return policy.clause(f"annual_inspection.thresholds.{name}") if own else DEFAULT_CLAUSE
+    path = f"annual_inspection.thresholds.{name}"
+    # A value the pack's thresholds leave out (the lifecycle ones are optional) takes Herald's default, cited so.
+    return policy.clause(path) if own and path in policy.clauses else DEFAULT_CLAUSE
+
+
+# The lifecycle and watch records weighed as remarks (issue 15): figure, threshold, rule, what a reader is told.
+RECORD_REMARKS = (
+    ("late_complaints", "late_complaints_max_for_pass", "SEC-4", "{n}件客户投诉截至基准时间未在时限内受理、答复或回访"),
+    ("open_crises", "open_crises_max_for_pass", "SEC-3", "{n}起舆情危机截至基准时间尚未处置完毕"),
+    ("unsent_escalations", "unsent_escalations_max_for_pass", "SEC-2", "{n}条违法违规或损害声誉的评论截至基准时间未报送"),
+)
 
 
 def judge(figures: Figures, policy: Policy) -> Verdict:
@@ -74,6 +87,10 @@ def judge(figures: Figures, policy: Policy) -> Verdict:
             fails.append(Reason(rule_id, text + "（该规则的违规即不合格）", _clause(policy, own, "fail_rules")))
         else:
             remarks.append(Reason(rule_id, text, _clause(policy, own, "fail_rules")))
+    for figure, limit, rule_id, text in RECORD_REMARKS:
+        count, most = getattr(figures, figure), getattr(limits, limit)
+        if count > most:
+            remarks.append(Reason(rule_id, text.format(n=count) + f"，超过合格的上限（{most}）", _clause(policy, own, limit)))
     if figures.registration_missing and not figures.findings_by_rule.get("ACC-3"):
         remarks.append(Reason("ACC-3", "备案登记表缺少：" + "、".join(figures.registration_missing),
                               policy.clause("registration_required_fields")))

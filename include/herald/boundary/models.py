@@ -96,6 +96,13 @@ class MediaIn(_Door):
         "CON-8", "微信素材 media_id（已上传到公众号素材库时）", default=None)
 
 
+def _strict_bool(value: Any) -> Any:
+    """true or false only: "yes", 1 or "否" are refused rather than guessed at."""
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_choice", "只能是 true 或 false")
+    return value
+
+
 def _whole_number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise PydanticCustomError("int_type", "必须是整数")
@@ -119,6 +126,13 @@ class PostFields(_Door):
         "CON-10", "紧急程度：regular（常规，至少提前一周）或 urgent（重要紧急，至少提前一个工作日）", default=None)
     kind: Literal["article", "text", "mass_send", "page"] | None = _rule(
         "CON-1", "类型：article（图文）、text（文字）、mass_send（微信群发）、page（网站页面）", default=None)
+    sensitive_marks: Annotated[
+        list[Literal["major_event", "emergency", "social_hot_spot", "sensitive_topic"]], Field(max_length=4)
+    ] | None = _rule(
+        "CON-5", "敏感标记：major_event（重大事件）、emergency（突发事件）、social_hot_spot（社会热点）、sensitive_topic"
+        "（敏感问题）；有标记或审查命中时须经主管部门授权", default=None)
+    paid_repost: Annotated[bool, BeforeValidator(_strict_bool)] | None = _rule(
+        "CON-6", "是否转载付费信息（true/false）；转载付费信息须按平台开通审批流程审批", default=None)
 
 
 class ReleaseBaseIn(PostFields):

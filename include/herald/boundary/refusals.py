@@ -25,7 +25,7 @@ _FORMAT_ERRORS = {
 
 
 NOT_JSON = "请求不是合法的 JSON"
-_OWN_ERRORS = {"nul_character", "lone_surrogate", "time_type", "time_range"}
+_OWN_ERRORS = {"nul_character", "lone_surrogate", "time_type", "time_range", "bool_choice"}
 
 
 def _field_name(loc: Sequence[Any], prefix: str) -> str:

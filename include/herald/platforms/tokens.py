@@ -6,7 +6,8 @@ account therefore goes through one store: it reads the current token, and refres
 under the account's lock, where a refresh that finds a newer token than the stale
 one it was asked to replace adopts that token instead of fetching again.
 
-SEC-1: the token is a credential. It is stored (it must be shared), never logged,
+SEC-1: the token is a credential. It is stored (it must be shared) only as Fernet
+ciphertext under the deployment's key (``herald.secrets_at_rest``), never logged,
 and never put in an Outcome.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from herald.secrets_at_rest import CipherSource, TokenCipher, describe, environment_cipher, stored_token
 from herald.timeutil import now_utc
 
 # A token this close to its expiry is refreshed before use rather than failing mid-call.
@@ -85,25 +87,46 @@ class DatabaseTokenStore:
     The refresh runs inside one transaction that locks the account's row
     (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
     serialises writers), so only one worker fetches while the others wait and adopt.
+
+    Tokens are stored encrypted (migration 0019): ``cipher`` gives the deployment's
+    Fernet keys, by default ``AIRFLOW__CORE__FERNET_KEY`` from the environment (Airflow
+    processes pass their own configuration's). Without a key the refresh refuses
+    before it fetches anything, so the platform never issues a token Herald cannot
+    keep. A plain token left from before the migration is still read, and the next
+    refresh of its account stores ciphertext in its place.
     """
 
-    def __init__(self, db, clock: Callable[[], datetime] = now_utc) -> None:
+    def __init__(self, db, clock: Callable[[], datetime] = now_utc,
+                 cipher: TokenCipher | CipherSource | None = None) -> None:
         self.db = db
         self.clock = clock
+        self._cipher_source: CipherSource = (
+            environment_cipher if cipher is None else (lambda: cipher) if isinstance(cipher, TokenCipher) else cipher)
+        self._cipher: TokenCipher | None = None
+
+    def cipher(self) -> TokenCipher:
+        if self._cipher is None:
+            self._cipher = self._cipher_source()
+        return self._cipher
 
     def current(self, platform: str, account: str, now: datetime) -> str | None:
         row = self.db.fetch_one("platform_tokens/get", platform=platform, account_key=account)
-        if not row or not row["access_token"]:
+        token = stored_token(row, self.cipher, what=describe(platform, account))
+        if token is None:
             return None
-        token = IssuedToken(row["access_token"], row["expires_at"])
-        return token.access_token if token.usable(now) else None
+        return token if IssuedToken(token, row["expires_at"]).usable(now) else None
 
     def refresh(self, platform, account, stale, fetch, now) -> str:
+        cipher = self.cipher()  # no key: refuse before the platform issues a token nobody could keep
         with self.db.transaction() as tx:
             tx.execute("platform_tokens/ensure", platform=platform, account_key=account)
             row = tx.fetch_one("platform_tokens/lock", platform=platform, account_key=account)
-            if row and row["access_token"] and row["access_token"] != stale:
-                held = IssuedToken(row["access_token"], row["expires_at"])
+            token = stored_token(row, lambda: cipher, what=describe(platform, account))
+            if row and row["access_token"] and not row["token_ciphertext"]:  # plain from before 0019: encrypt it now
+                tx.execute("platform_tokens/reencrypt", platform=platform, account_key=account,
+                           token_ciphertext=cipher.encrypt(row["access_token"]))
+            if token and token != stale:
+                held = IssuedToken(token, row["expires_at"])
                 if held.usable(now):
                     return held.access_token
             issued = fetch()
@@ -111,7 +134,7 @@ class DatabaseTokenStore:
                 "platform_tokens/store",
                 platform=platform,
                 account_key=account,
-                access_token=issued.access_token,
+                token_ciphertext=cipher.encrypt(issued.access_token),
                 expires_at=issued.expires_at,
                 refreshed_at=self.clock(),
             )

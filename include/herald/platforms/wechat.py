@@ -23,6 +23,7 @@ import requests
 from herald.platforms.outcome import Outcome, OutcomeKind, classify_wechat
 from herald.platforms.tokens import IssuedToken, TokenStore
 from herald.platforms.transport import DEFAULT_TIMEOUT, exchange, install_log_redaction, json_body, utf8_json
+from herald.secrets_at_rest import SecretsAtRestError
 from herald.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ PUBLISH_STATES = {
 }
 FINAL_PUBLISH_STATES = {"published", "originality_failed", "failed", "rejected", "deleted_by_user", "banned"}
 MASS_FINAL_STATES = {"SEND_SUCCESS", "SEND_FAIL", "DELETE"}
+MAX_COMMENTS_PER_CALL = 50  # comment/list answers 88010 above this
 
 
 class TokenFetchFailed(Exception):
@@ -145,6 +147,9 @@ class WeChatClient:
             except TokenFetchFailed as failed:
                 log.warning("wechat %s appid=%s: token unavailable: %s", path, self.appid, failed.outcome)
                 return failed.outcome
+            except SecretsAtRestError as exc:  # no or wrong Fernet key: nothing was sent, an engineer must fix it
+                log.error("wechat %s appid=%s: token store unusable: %s", path, self.appid, exc)
+                return Outcome(OutcomeKind.CONFIG_ERROR, "fernet_key", str(exc))
             response = exchange(
                 self.session,
                 "POST",
@@ -227,6 +232,20 @@ class WeChatClient:
         """
         count = max(1, min(int(count), 20))  # the platform takes 1 to 20
         return self._call("freepublish/batchget", {"offset": int(offset), "count": count, "no_content": 0}, write=False)
+
+    # --- comments (SEC-2) -----------------------------------------------------------------
+
+    def list_comments(self, msg_data_id: str | int, index: int = 0, begin: int = 0, count: int = MAX_COMMENTS_PER_CALL,
+                      comment_type: int = 0) -> Outcome:
+        """``comment/list``: the comments of one article of a mass send (``msg_data_id``, ``index`` in it), from
+        offset ``begin``, oldest first; ``comment_type`` 0 all, 1 ordinary, 2 selected. data: ``total`` and
+        ``comment`` (each ``user_comment_id``, ``openid``, ``create_time``, ``content``, ``comment_type``).
+        88001: no such article or its comments are closed. A read: safe to repeat."""
+        count = max(1, min(int(count), MAX_COMMENTS_PER_CALL))  # the platform refuses more than 50 (88010)
+        msg = int(msg_data_id) if str(msg_data_id).isdigit() else msg_data_id
+        payload = {"msg_data_id": msg, "index": int(index), "begin": max(0, int(begin)), "count": count,
+                   "type": int(comment_type)}
+        return self._call("comment/list", payload, write=False)
 
     # --- preview and mass send -----------------------------------------------------------
 

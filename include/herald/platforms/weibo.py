@@ -1,4 +1,4 @@
-"""Sina Weibo client: ``statuses/share`` with the platform's length rule, token info, timeline.
+"""Sina Weibo client: ``statuses/share`` with the platform's length rule, token info, timeline, comments, revocation.
 
 Errors come as HTTP 4xx/5xx with ``error_code`` (an int or a string; ``classify_weibo``
 parses both). 20032 ("published, server delayed") and the duplicate-content codes are
@@ -8,6 +8,7 @@ outgrows JavaScript integers, so ``idstr`` is what Herald keeps.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 __all__ = ["WeiboClient", "weibo_length", "check_status", "image_type"]
 
 MAX_STATUS_CHARS = 140
+MAX_COMMENTS_PER_PAGE = 200  # comments/to_me.json returns at most 200 a page
 MAX_PIC_BYTES = 5 * 1024 * 1024
 TOPIC_PATTERN = re.compile(r"#[^#\s]+#")  # statuses/share refuses "#话题词#"
 _IMAGE_MAGIC = (
@@ -146,3 +148,21 @@ class WeiboClient:
         """``statuses/user_timeline.json`` of the authorising user: the read that settles unconfirmed shares."""
         params = {"access_token": self._token, "count": count, "page": page}
         return self._request("GET", "statuses/user_timeline.json", write=False, params=params)
+
+    def comments_to_me(self, since_id: int | str = 0, count: int = MAX_COMMENTS_PER_PAGE, page: int = 1) -> Outcome:
+        """``comments/to_me.json``: comments to the authorising user's statuses, newest first, with an id above
+        ``since_id`` (0: all); data: ``comments`` (each ``idstr``, ``text``, ``created_at``, ``user``). A read."""
+        count = max(1, min(int(count), MAX_COMMENTS_PER_PAGE))
+        params = {"access_token": self._token, "since_id": int(since_id or 0), "count": count, "page": max(1, int(page))}
+        return self._request("GET", "comments/to_me.json", write=False, params=params)
+
+    def revoke_token(self) -> Outcome:
+        """``oauth2/revokeoauth2``: the connection's access token stops working on the platform (a departing
+        operator's access after a handover, ACC-5, SEC-1). data adds ``token_sha256``, the revoked token's SHA-256
+        in hex, so the caller can record which credential ended without holding it. A revoked token is refused by
+        every later call, this one included (21332: configuration error, re-authorise the account)."""
+        outcome = self._request("POST", "oauth2/revokeoauth2", write=False, data={"access_token": self._token})
+        if outcome.ok:
+            digest = hashlib.sha256(self._token.encode("utf-8")).hexdigest()
+            return Outcome(OutcomeKind.OK, outcome.code, outcome.message, data=dict(outcome.data, token_sha256=digest))
+        return outcome

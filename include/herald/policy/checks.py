@@ -153,6 +153,65 @@ def check_dates(document: Any) -> Iterator[Problem]:
             yield ("assessment", "since_on"), f"{since!r} is not a calendar date (YYYY-MM-DD)"
 
 
+def check_extra_post_steps(document: Any) -> Iterator[Problem]:
+    """CON-5 and CON-6: the authorising role is defined and is not the author's; a paid repost's steps are
+    creation_chain steps, in its order, each with a creation_approval approver when that section is present."""
+    labels = _get(document, "roles", "labels")
+    role = _get(document, "sensitive_topics", "authorising_role")
+    if isinstance(labels, Mapping) and isinstance(role, str) and role not in labels:
+        yield ("sensitive_topics", "authorising_role"), (
+            f"role {role!r} is not defined in roles.labels (defined: {', '.join(labels)})")
+    if isinstance(role, str) and role == _get(document, "approval_chains", "author_role"):
+        yield ("sensitive_topics", "authorising_role"), (
+            f"the author role {role!r} cannot also authorise: the authorisation must be someone else's")
+    codes = [s.get("code") for s in _list(_get(document, "creation_chain", "steps")) if isinstance(s, Mapping)]
+    approvers = _get(document, "creation_approval", "approvers")
+    last = -1
+    for i, step in enumerate(_list(_get(document, "paid_repost", "steps"))):
+        if step not in codes:
+            yield ("paid_repost", "steps", i), f"{step!r} is not a creation_chain step (steps: {', '.join(map(str, codes))})"
+            continue
+        if codes.index(step) < last:
+            yield ("paid_repost", "steps", i), f"{step!r} comes before the previous step in creation_chain: keep its order"
+        last = codes.index(step)
+        if isinstance(approvers, Mapping) and step not in approvers:
+            yield ("paid_repost", "steps", i), f"creation step {step!r} has no approver in creation_approval.approvers"
+
+
+# The roles the comment watch's escalations (SEC-2, SEC-3) and the complaints' handlers (SEC-4) are routed to: the
+# host unit's head and the competent department covering it (herald.cadence.digest.Router, sql/cadence/route_holders.sql).
+ROUTED_ROLES = ("host_unit_head", "competent_department_head")
+WATCH_CATEGORY_KEYS = ("illegal_categories", "reputation_categories", "negative_categories")
+
+
+def check_account_sections(document: Any) -> Iterator[Problem]:
+    """ACC-2, PUB-6, SEC-2 to SEC-4: the roles the creation approvers, the delegation's approver, the comment watch and
+    the complaints are answered by are defined, and the comment watch's categories are screening categories."""
+    labels = _get(document, "roles", "labels")
+    if isinstance(labels, Mapping):
+        defined = ", ".join(labels)
+        references: list[tuple[Path, Any]] = [
+            (("delegated_access", "approver_role"), _get(document, "delegated_access", "approver_role"))]
+        approvers = _get(document, "creation_approval", "approvers")
+        if isinstance(approvers, Mapping):
+            references += [(("creation_approval", "approvers", code, "role"), _get(approver, "role"))
+                           for code, approver in approvers.items()]
+        for section in ("comment_watch", "complaints"):
+            if isinstance(_get(document, section), Mapping):
+                references += [((section,), role) for role in ROUTED_ROLES if role not in labels]
+        for path, role in references:
+            if isinstance(role, str) and role not in labels:
+                routed = f" ({path[0]} is routed to {' and '.join(ROUTED_ROLES)})" if len(path) == 1 else ""
+                yield path, f"role {role!r} is not defined in roles.labels{routed} (defined: {defined})"
+    from herald.screening.lexicon import CATEGORIES  # the screening categories a comment can be found under
+
+    for key in WATCH_CATEGORY_KEYS:
+        for i, category in enumerate(_list(_get(document, "comment_watch", key))):
+            if isinstance(category, str) and category not in CATEGORIES:
+                yield ("comment_watch", key, i), (
+                    f"{category!r} is not a screening category (categories: {', '.join(CATEGORIES)})")
+
+
 CHECKS: tuple[Callable[[Any], Iterator[Problem]], ...] = (
     check_roles_defined,
     check_author_is_not_approver,
@@ -164,6 +223,8 @@ CHECKS: tuple[Callable[[Any], Iterator[Problem]], ...] = (
     check_value_clauses_name_values,
     check_timezone,
     check_dates,
+    check_extra_post_steps,
+    check_account_sections,
 )
 
 

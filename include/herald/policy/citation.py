@@ -24,7 +24,13 @@ def clause_label(clause: str) -> str:
 def citation(policy: Any, path: str) -> str:
     """The citation people read: 依据000号制度§4.4; for a value the policy does not set, what Herald applies
     instead: 000号制度未作规定，参照002号制度第10.2条 (a second clause of the same pack without the pack again)."""
-    clause = policy.clause(path)
+    return people_citation(policy.clause(path), policy.policy_id)
+
+
+def people_citation(clause: str, policy_id: str | None = None) -> str:
+    """A clause as people read it (see ``citation``); without ``policy_id`` (a group pack mixes policies) a value the
+    policy does not set reads 参照… or 按Herald默认规则 alone. The English reason of a Herald default stays in the
+    policy pack, for engineers."""
     if clause.startswith("Herald default"):
         applied = re.split(r"\b(?:applies|adopts)\b", clause, maxsplit=1)
         adopted, last_policy = [], None
@@ -33,5 +39,5 @@ def citation(policy: Any, path: str) -> str:
             adopted.append(label.removeprefix(f"{last_policy}号制度") if match.group(1) == last_policy else label)
             last_policy = match.group(1)
         basis = f"参照{'、'.join(adopted)}" if adopted else "按Herald默认规则"
-        return f"{policy.policy_id}号制度未作规定，{basis}"
+        return f"{policy_id}号制度未作规定，{basis}" if policy_id else basis
     return f"依据{clause_label(clause)}"

@@ -11,6 +11,8 @@ from typing import Any
 from herald.policy.errors import PolicyError, PolicyIssue
 
 ACCOUNT_LEVELS = ("group", "subordinate")
+# A post chain's step that is a creation_chain step (CON-6: a paid repost goes along the creation chain).
+CREATION_STEP_PREFIX = "creation:"
 
 # Keys that cite rather than configure: they are not values of their own in the clause table.
 CITATION_KEYS = ("clause", "value_clauses")
@@ -131,6 +133,9 @@ class InspectionThresholds:
     unapproved_publication_fails: bool
     unarchived_items_max_for_pass: int
     fail_rules: tuple[str, ...]
+    late_complaints_max_for_pass: int = 0  # SEC-4: complaints with a clock run out at the cutoff (more: remarks)
+    open_crises_max_for_pass: int = 0  # SEC-3: crisis findings not handled at the cutoff (more: remarks)
+    unsent_escalations_max_for_pass: int = 0  # SEC-2: escalations not sent by the cutoff (more: remarks)
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,79 @@ class Assessment:
     enabled: bool
     since_on: date | None
     violation_blocks_advanced_rating: bool
+
+
+@dataclass(frozen=True)
+class ComplaintClock:
+    """How long one step of a complaint may take (SEC-4): ``amount`` hours, or ``amount`` Chinese working days."""
+
+    amount: int
+    unit: str  # hours | working_days
+
+
+@dataclass(frozen=True)
+class Complaints:
+    assign_within: ComplaintClock
+    answer_within: ComplaintClock
+    follow_up_within: ComplaintClock
+
+
+@dataclass(frozen=True)
+class UnauthorisedAccounts:
+    """The ACC-1 directory scan: platforms searched and the names that name or imply the company."""
+
+    platforms: tuple[str, ...]
+    names_from_org_units: bool
+    extra_names: tuple[str, ...]
+    min_name_chars: int
+    results_per_query: int
+
+
+@dataclass(frozen=True)
+class CreationApprover:
+    """Who answers one creation step (ACC-2): a holder of ``role`` for a unit. ``unit`` is ``applying`` (the
+    applying unit), ``group:<function_code>`` (that department of the group) or ``company:<function_code>`` (that
+    department of the applying unit's company, else of the nearest company above it)."""
+
+    role: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class CreationApproval:
+    approvers: FrozenDict  # creation step code -> CreationApprover
+    related_departments_step: str | None  # the step the application's related departments also sign (000 §3.2)
+    host_unit_opinion_step: str  # its approval is the form's host unit opinion (ACC-3)
+    competent_opinion_step: str  # its approval is the form's competent department opinion (ACC-3)
+    response_timeout_hours: int
+
+
+@dataclass(frozen=True)
+class DelegatedAccess:
+    """PUB-6: who may grant a unit time-boxed publishing rights on which accounts, and for how long at most."""
+
+    platforms: tuple[str, ...]
+    activities: tuple[str, ...]  # interactive | live
+    approver_role: str
+    max_window_hours: int
+
+
+@dataclass(frozen=True)
+class SensitiveTopics:
+    """CON-5: which author marks and screened categories need ``authorising_role``'s step in a post's chain."""
+
+    marks: tuple[str, ...]
+    screened_categories: tuple[str, ...]
+    authorising_role: str
+    position: str  # before_final | last
+
+
+@dataclass(frozen=True)
+class PaidRepost:
+    """CON-6: the creation_chain steps a paid repost goes along (each answered by its creation_approval approver)."""
+
+    steps: tuple[str, ...]
+    position: str  # before_final | last
 
 
 @dataclass(frozen=True)
@@ -180,6 +258,13 @@ class Policy:
     clauses: FrozenDict  # dotted path -> citation, for every configured value
     path: Path
     content_hash: str  # sha256 of the file bytes: record it wherever a decision used this policy
+    delegated_access: DelegatedAccess | None = None  # PUB-6 (None: the pack grants no delegated access)
+    complaints: Complaints | None = None  # SEC-4 (None: the pack has no complaints section)
+    unauthorised_accounts: UnauthorisedAccounts | None = None  # ACC-1 directory scan (None: not configured)
+    creation_approval: CreationApproval | None = None  # ACC-2 approvers of the creation chain (None: not configured)
+    sensitive_topics: SensitiveTopics | None = None  # CON-5 (None: a sensitive item cannot be queued)
+    comment_watch: FrozenDict | None = None  # SEC-2/SEC-3 settings (herald.comments.settings; None: its defaults)
+    paid_repost: PaidRepost | None = None  # CON-6 (None: a paid repost cannot be queued)
 
     @property
     def creation_chain(self) -> tuple[str, ...]:
@@ -188,6 +273,15 @@ class Policy:
     @property
     def confidential_route_role(self) -> str:
         return self.screening.confidential_route_role
+
+    def role_label(self, role: str) -> str:
+        """The Chinese label of a chain step's role: a role of ``roles.labels``, or a creation step
+        (``creation:<code>``, CON-6) by its creation_chain label."""
+        if role.startswith(CREATION_STEP_PREFIX):
+            code = role[len(CREATION_STEP_PREFIX):]
+            label = next((step.label for step in self.creation_steps if step.code == code), code)
+            return f"{label}（开通审批流程）"
+        return self.roles.get(role, role)
 
     def approval_chain(self, level: str) -> tuple[str, ...]:
         """The roles that approve, in order, an item for an account of this level (PUB-2)."""
@@ -242,7 +336,53 @@ def _thresholds(section: Mapping[str, Any] | None) -> InspectionThresholds | Non
         unapproved_publication_fails=section["unapproved_publication_fails"],
         unarchived_items_max_for_pass=section["unarchived_items_max_for_pass"],
         fail_rules=tuple(section["fail_rules"]),
+        late_complaints_max_for_pass=section.get("late_complaints_max_for_pass", 0),
+        open_crises_max_for_pass=section.get("open_crises_max_for_pass", 0),
+        unsent_escalations_max_for_pass=section.get("unsent_escalations_max_for_pass", 0),
     )
+
+
+def _complaints(section: Mapping[str, Any] | None) -> Complaints | None:
+    if section is None:
+        return None
+    clock = {name: ComplaintClock(section[name]["amount"], section[name]["unit"])
+             for name in ("assign_within", "answer_within", "follow_up_within")}
+    return Complaints(**clock)
+
+
+def _unauthorised_accounts(section: Mapping[str, Any] | None) -> UnauthorisedAccounts | None:
+    if section is None:
+        return None
+    return UnauthorisedAccounts(tuple(section["platforms"]), section["names_from_org_units"],
+                                tuple(section["extra_names"]), section["min_name_chars"], section["results_per_query"])
+
+
+def _creation_approval(section: Mapping[str, Any] | None) -> CreationApproval | None:
+    if section is None:
+        return None
+    approvers = {code: CreationApprover(item["role"], item["unit"]) for code, item in section["approvers"].items()}
+    return CreationApproval(FrozenDict(approvers), section["related_departments_step"], section["host_unit_opinion_step"],
+                            section["competent_opinion_step"], section["response_timeout_hours"])
+
+
+def _delegated_access(section: Mapping[str, Any] | None) -> DelegatedAccess | None:
+    if section is None:
+        return None
+    return DelegatedAccess(tuple(section["platforms"]), tuple(section["activities"]), section["approver_role"],
+                           section["max_window_hours"])
+
+
+def _sensitive_topics(section: Mapping[str, Any] | None) -> SensitiveTopics | None:
+    if section is None:
+        return None
+    return SensitiveTopics(tuple(section["marks"]), tuple(section["screened_categories"]), section["authorising_role"],
+                           section["position"])
+
+
+def _paid_repost(section: Mapping[str, Any] | None) -> PaidRepost | None:
+    if section is None:
+        return None
+    return PaidRepost(tuple(section["steps"]), section["position"])
 
 
 def build_policy(document: Mapping[str, Any], *, path: Path, content_hash: str) -> Policy:
@@ -306,4 +446,12 @@ def build_policy(document: Mapping[str, Any], *, path: Path, content_hash: str) 
         clauses=clause_table(d),
         path=path,
         content_hash=content_hash,
+        delegated_access=_delegated_access(d.get("delegated_access")),
+        complaints=_complaints(d.get("complaints")),
+        unauthorised_accounts=_unauthorised_accounts(d.get("unauthorised_accounts")),
+        creation_approval=_creation_approval(d.get("creation_approval")),
+        sensitive_topics=_sensitive_topics(d.get("sensitive_topics")),
+        paid_repost=_paid_repost(d.get("paid_repost")),
+        comment_watch=(FrozenDict({k: tuple(v) if isinstance(v, list) else v for k, v in d["comment_watch"].items()
+                                   if k not in CITATION_KEYS}) if d.get("comment_watch") else None),
     )

@@ -48,10 +48,15 @@ class ChainProgress:
 
 
 def progress(post: dict[str, Any], approvals: list[dict[str, Any]]) -> ChainProgress:
-    """Approvals that count: for the current hash, consecutive from step 1."""
+    """Approvals that count: for the current hash and the step's role, consecutive from step 1.
+
+    The role is compared too: a chain rebuilt for the same content (a newer lexicon finds a sensitive
+    term, CON-5) may shift its steps, and a signature counts only for the role it was given for.
+    """
     chain = tuple(json.loads(post["approval_chain"]))
     current = {a["step_no"]: a for a in approvals
-               if a["content_hash"] == post["content_hash"] and a["decision"] == "approved"}
+               if a["content_hash"] == post["content_hash"] and a["decision"] == "approved"
+               and 0 < a["step_no"] <= len(chain) and a["role"] == chain[a["step_no"] - 1]}
     counted = []
     for step_no in range(1, len(chain) + 1):
         if step_no not in current:
@@ -61,6 +66,12 @@ def progress(post: dict[str, Any], approvals: list[dict[str, Any]]) -> ChainProg
 
 
 def role_holders(tx: Transaction, account_id: str, role: str, on) -> list[dict[str, Any]]:
+    """Who holds a chain step's role for the account on a day; a creation step (``creation:<code>``, CON-6)
+    is answered by its creation_approval approver (``herald.posts.chain.creation_step_holders``)."""
+    if role.startswith("creation:"):
+        from herald.posts.chain import creation_step_holders
+
+        return creation_step_holders(tx, account_id, role.removeprefix("creation:"), on)
     return tx.fetch("posts/role_holders", account_id=account_id, role=role, on=on)
 
 
@@ -87,6 +98,17 @@ def _signed_before(state: ChainProgress, approver: dict[str, Any], policy: Any) 
     return [Violation("approver_id", "PUB-2",
                       f"“{approver['name']}”已签批本信息审批链的第{signed[0]}步，同一人不得签批同一审批链的两个步骤，"
                       "请由其他担任该角色的人员审批")]
+
+
+def _rule_of_step(post: dict[str, Any], role: str, policy: Any) -> str:
+    """The rule a step answers to: CON-6 for a creation step, CON-5 for the authorisation of a marked or
+    screened sensitive item, PUB-2 for the chain's own steps."""
+    if role.startswith("creation:"):
+        return "CON-6"
+    section = policy.sensitive_topics
+    if section is not None and role == section.authorising_role and role not in policy.approval_chain(post["level"]):
+        return "CON-5"
+    return "PUB-2"
 
 
 def decide(
@@ -132,12 +154,14 @@ def decide(
             violations.append(Violation("approver_id", "PUB-2", f"审批人“{approver_id}”不是在册人员"))
         if approver_id == post["author_id"]:
             violations.append(Violation("approver_id", "PUB-2", "提交人不得审批自己提交的信息"))
+        policy = policy_for(post["policy_id"])
         if role is not None and approver is not None:
             holders = {h["person_id"] for h in role_holders(tx, post["account_id"], role, local_day(now))}
             if approver_id not in holders:
-                violations.append(Violation("approver_id", "PUB-2",
-                                            f"“{approver['name']}”不担任本步骤所需的角色“{role}”，无权审批"))
-            violations += _signed_before(state, approver, policy_for(post["policy_id"]))
+                violations.append(Violation("approver_id", _rule_of_step(post, role, policy),
+                                            f"“{approver['name']}”不担任本步骤所需的角色“{policy.role_label(role)}”"
+                                            f"（{role}），无权审批"))
+            violations += _signed_before(state, approver, policy)
         if violations:
             raise ValidationError(violations)
 
@@ -148,12 +172,13 @@ def decide(
             decision=decision, reason=reason, via=via, content_hash=content_hash, decided_at=now,
         )
         if decision == "rejected":
-            new_state, why = "rejected", f"第{step_no}步（{role}）被{approver['name']}驳回：{reason}"
+            new_state, why = "rejected", f"第{step_no}步（{policy.role_label(role)}）被{approver['name']}驳回：{reason}"
         elif step_no == len(state.chain):
             new_state, why = "approved", f"审批链已完成，最后一步由{approver['name']}批准，等待定时发布"
         else:
             new_state = "awaiting_approval"
-            why = f"第{step_no}步已由{approver['name']}批准，等待第{step_no + 1}步（{state.chain[step_no]}）"
+            why = (f"第{step_no}步已由{approver['name']}批准，"
+                   f"等待第{step_no + 1}步（{policy.role_label(state.chain[step_no])}）")
         changed = tx.execute("posts/set_state", post_id=post_id, new_state=new_state, reason=why, now=now,
                              expected_state="awaiting_approval")
         if changed != 1:

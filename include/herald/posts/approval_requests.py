@@ -36,7 +36,8 @@ STATE_ZH = {"awaiting_approval": "待审批", "approved": "已批准", "rejected
 DOOR_ZH = {"cli": "命令行", "api": "HTTP 接口", "hitl": "Airflow 审批任务"}
 DECISION_ZH = {"approved": "批准", "rejected": "驳回"}
 FIELD_ZH = {"title": "标题", "body": "正文", "source": "来源"}
-ROUTE_ZH = {"confidentiality_review": "疑似涉密，审批链已加入保密审查环节"}
+ROUTE_ZH = {"confidentiality_review": "疑似涉密，审批链已加入保密审查环节",
+            "content_review": "命中需人工审核的词语，请审批时重点核对"}
 
 _log = logging.getLogger(__name__)
 
@@ -191,11 +192,18 @@ def _screening_lines(screening: Mapping[str, Any]) -> list[str]:
 def build_request(post: Mapping[str, Any], approvals: list[Mapping[str, Any]], policy, holders: list[Mapping[str, Any]],
                   asked: AskedStep, now: datetime) -> ApprovalRequest:
     """Subject, body (Markdown, Chinese), assignees and timeout of the request for the asked step."""
+    from herald.posts.chain import ChainReasons, step_purposes
+    from herald.posts.model import PAID_REPOST_ZH, SENSITIVE_MARKS_ZH
     from herald.timeutil import format_shanghai
 
     chain = json.loads(post["approval_chain"])
     role = chain[asked.step_no - 1]
-    role_label = policy.roles.get(role, role)
+    role_label = policy.role_label(role)
+    screening = json.loads(post["screening"])
+    purpose = step_purposes(policy, chain, ChainReasons.from_stored(screening.get("chain_reasons"))).get(role)
+    marks = [SENSITIVE_MARKS_ZH.get(m, m) for m in json.loads(post.get("sensitive_marks") or "[]")]
+    if post.get("is_paid_repost"):
+        marks.append(PAID_REPOST_ZH)
     timeout = response_timeout(policy.approval_response_timeout_hours, post["publish_at"], now)
     title = post["title"] or _excerpt(post["body"])[:30]
     subject = f"【待审批】{post['account_name']}：{title}（第{asked.step_no}/{len(chain)}步·{role_label}）"
@@ -205,6 +213,8 @@ def build_request(post: Mapping[str, Any], approvals: list[Mapping[str, Any]], p
         f"- **账号**：{post['account_name']}（{post['account_id']}，{post['platform']}）",
         f"- **标题**：{post['title'] or '（无标题）'}",
         f"- **审批步骤**：第 {asked.step_no} 步，共 {len(chain)} 步；本步角色：{role_label}（{policy.policy_id}号制度）",
+        *([f"- **本步事由**：{purpose}"] if purpose else []),
+        *([f"- **提交人标记**：{'、'.join(marks)}"] if marks else []),
         f"- **计划发布时间**：{format_shanghai(post['publish_at'])}",
         (f"- **请在此之前答复**：{format_shanghai(now + timeout)}（逾期本请求失效，可改用命令行或 HTTP 接口审批；"
          "到发布时间仍未审完的信息将过期，不会发布）"),
@@ -214,7 +224,7 @@ def build_request(post: Mapping[str, Any], approvals: list[Mapping[str, Any]], p
         lines.append("- **已完成的步骤**：" + "；".join(
             f"第{a['step_no']}步 {a['approver_name']}（{DOOR_ZH.get(a['via'], a['via'])}）" for a in earlier))
     # Markdown: blank lines keep the sections apart (a single newline would join them into one paragraph).
-    lines += ["", "**敏感词审查**：", "", *_screening_lines(json.loads(post["screening"])), "",
+    lines += ["", "**敏感词审查**：", "", *_screening_lines(screening), "",
               "**正文摘要**：", "", f"> {_excerpt(post['body'])}", "",
               f"选择“{APPROVE}”或“{REJECT}”；驳回时必须在“理由”中写明原因。"]
     signed = {a["approver_id"] for a in earlier} if policy.one_step_per_person else set()
@@ -247,7 +257,7 @@ def prepare_request(db, asked: AskedStep, now: datetime, *,
     if not request.assigned_users:
         # Nobody could answer: fail visibly rather than open a request anyone could answer.
         raise NobodyToAsk(
-            f"账号 {post['account_id']} 当前没有可以审批第{asked.step_no}步（{policy.roles.get(role, role)}）的人员"
+            f"账号 {post['account_id']} 当前没有可以审批第{asked.step_no}步（{policy.role_label(role)}）的人员"
             "（无人担任该角色，或担任者没有 Airflow 登录名）")
     return request
 

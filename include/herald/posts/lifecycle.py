@@ -11,6 +11,7 @@ from herald.db import Database
 from herald.errors import ValidationError, Violation
 from herald.findings import Finding, record_event_findings
 from herald.posts.approval import progress
+from herald.posts.chain import ChainReasons, step_purposes
 from herald.posts.events import record_event
 from herald.posts.model import PostRequest
 from herald.posts.policies import default_policy_for
@@ -42,15 +43,21 @@ def edit_post(db: Database, post_id: str, *, editor_id: str, changes: Mapping[st
             "account_id": post["account_id"], "author_id": post["author_id"], "title": post["title"],
             "body": post["body"], "category": post["category"], "source": post["source"],
             "media": json.loads(post["media"]), "publish_at": post["publish_at"], "urgency": post["urgency"],
-            "kind": post["kind"],
+            "kind": post["kind"], "sensitive_marks": json.loads(post["sensitive_marks"] or "[]"),
+            "paid_repost": bool(post["is_paid_repost"]),
         }
         request = PostRequest.from_mapping({**current, **dict(changes), "author_id": post["author_id"]})
         checked = validate(tx, request, now=now, policy_for=policy_for, exclude_post_id=post_id,
                            safe_domains_for=safe_domains_for)
         content_changed = checked.content_hash != post["content_hash"]
+        chain_changed = list(checked.chain) != json.loads(post["approval_chain"])
         if content_changed or post["state"] == "rejected":
             state = "awaiting_approval"
             reason = "内容已修改，原有审批签字作废，审批链重新开始" if content_changed else "驳回后重新提交，审批链重新开始"
+        elif chain_changed:
+            # Same content, but the chain is rebuilt with another step (a newer lexicon screens it as sensitive,
+            # CON-5): the signatures of the old chain do not complete the new one.
+            state, reason = "awaiting_approval", "内容未变，但审批链已按最新规则调整（增加了审批环节），请按新审批链继续审批"
         else:
             state, reason = post["state"], post["state_reason"] + "（已改期，内容未变）"
         changed = tx.execute(
@@ -59,7 +66,8 @@ def edit_post(db: Database, post_id: str, *, editor_id: str, changes: Mapping[st
             media=json.dumps(list(request.media), ensure_ascii=False, sort_keys=True), publish_at=request.publish_at,
             urgency=request.urgency, kind=request.kind, content_hash=checked.content_hash,
             approval_chain=json.dumps(list(checked.chain)), screening=json.dumps(checked.screening, ensure_ascii=False),
-            policy_id=checked.policy.policy_id, policy_sha256=checked.policy.content_hash, state=state,
+            policy_id=checked.policy.policy_id, policy_sha256=checked.policy.content_hash,
+            sensitive_marks=json.dumps(list(request.sensitive_marks)), is_paid_repost=request.paid_repost, state=state,
             state_reason=reason, now=now,
         )
         if changed != 1:
@@ -100,11 +108,14 @@ def post_status(db: Database, post_id: str) -> dict[str, Any]:
         approvals = tx.fetch("posts/approvals", post_id=post_id)
         events = tx.fetch("posts/post_events", post_id=post_id)
     state = progress(post, approvals)
+    policy = default_policy_for(post["policy_id"])
+    screening = json.loads(post["screening"])
+    purposes = step_purposes(policy, state.chain, ChainReasons.from_stored(screening.get("chain_reasons")))
     steps = []
     for number, role in enumerate(state.chain, start=1):
         done = state.approved[number - 1] if number <= len(state.approved) else None
         steps.append({
-            "step_no": number, "role": role,
+            "step_no": number, "role": role, "role_label": policy.role_label(role), "purpose": purposes.get(role),
             "status": "approved" if done else ("pending" if number == state.next_step else "waiting"),
             "approver": done["approver_name"] if done else None,
             "decided_at": done["decided_at"] if done else None,
@@ -113,8 +124,9 @@ def post_status(db: Database, post_id: str) -> dict[str, Any]:
         "post_id": post["post_id"], "account_id": post["account_id"], "account_name": post["account_name"],
         "state": post["state"], "reason": post["state_reason"], "publish_at": post["publish_at"],
         "content_hash": post["content_hash"], "chain": steps,
+        "sensitive_marks": json.loads(post["sensitive_marks"] or "[]"), "paid_repost": bool(post["is_paid_repost"]),
         "decisions": [{k: a[k] for k in ("step_no", "role", "approver_id", "approver_name", "decision", "reason",
                                          "via", "content_hash", "decided_at")} for a in approvals],
         "history": [{k: e[k] for k in ("state", "reason", "actor_id", "occurred_at")} for e in events],
-        "screening": json.loads(post["screening"]),
+        "screening": screening,
     }

@@ -14,9 +14,14 @@ from herald.timeutil import require_aware
 
 POST_KINDS = ("article", "text", "mass_send", "page")
 URGENCIES = ("regular", "urgent")
+# CON-5 (003 §3.2.2): what an author may mark an item as; a marked item needs the competent department's authorisation.
+SENSITIVE_MARKS = ("major_event", "emergency", "social_hot_spot", "sensitive_topic")
+SENSITIVE_MARKS_ZH = {"major_event": "重大事件", "emergency": "突发事件", "social_hot_spot": "社会热点",
+                      "sensitive_topic": "敏感问题"}
+PAID_REPOST_ZH = "转载付费信息"
 # The fields a request may carry; anything else is refused so a typo never silently drops a value.
 REQUEST_FIELDS = ("account_id", "author_id", "title", "body", "category", "source", "media", "publish_at",
-                  "urgency", "kind")
+                  "urgency", "kind", "sensitive_marks", "paid_repost")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class PostRequest:
     media: tuple[Mapping[str, Any], ...] = ()
     urgency: str = "regular"
     kind: str = "article"
+    sensitive_marks: tuple[str, ...] = ()  # CON-5: the author's marks (SENSITIVE_MARKS), in canonical order
+    paid_repost: bool = False  # CON-6: a repost of paid content
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, where: str = "") -> PostRequest:
@@ -70,6 +77,13 @@ class PostRequest:
         urgency = data.get("urgency") or "regular"
         if urgency not in URGENCIES:
             violations.append(Violation(f"{prefix}urgency", "CON-10", f"紧急程度“{urgency}”无效，可选：regular、urgent"))
+        marks = _sensitive_marks(data.get("sensitive_marks"), f"{prefix}sensitive_marks", violations)
+        paid_repost = data.get("paid_repost")
+        if paid_repost is None:
+            paid_repost = False
+        elif not isinstance(paid_repost, bool):
+            violations.append(Violation(f"{prefix}paid_repost", "CON-6",
+                                        "“是否转载付费信息”(paid_repost) 只能是 true 或 false"))
         if violations:
             raise ValidationError(violations)
         return cls(
@@ -83,12 +97,34 @@ class PostRequest:
             media=tuple(dict(m) for m in media),
             urgency=urgency,
             kind=kind,
+            sensitive_marks=marks,
+            paid_repost=paid_repost,
         )
 
     def screened_text(self) -> dict[str, str]:
         """Every free-text field a reader will see, by field name."""
         return {name: value for name, value in (("title", self.title), ("body", self.body),
                                                 ("source", self.source)) if value}
+
+
+def _sensitive_marks(value: Any, field: str, violations: list[Violation]) -> tuple[str, ...]:
+    """CON-5: a list of known marks, each once; returned in the canonical order so the hash does not depend on it."""
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        violations.append(Violation(field, "CON-5", "敏感标记(sensitive_marks) 必须是列表，如 [\"major_event\"]"))
+        return ()
+    allowed = "、".join(f"{code}（{label}）" for code, label in SENSITIVE_MARKS_ZH.items())
+    seen: set[str] = set()
+    for index, mark in enumerate(value):
+        if not isinstance(mark, str) or mark not in SENSITIVE_MARKS:
+            shown = mark if isinstance(mark, str) else repr(mark)
+            violations.append(Violation(f"{field}[{index}]", "CON-5", f"敏感标记“{shown[:40]}”无效，可选：{allowed}"))
+            continue
+        if mark in seen:
+            violations.append(Violation(f"{field}[{index}]", "CON-5", f"敏感标记“{mark}”重复"))
+        seen.add(mark)
+    return tuple(m for m in SENSITIVE_MARKS if m in seen)
 
 
 _RULE_OF_REQUIRED = {"account_id": "ACC-1", "author_id": "PUB-3", "body": "CON-1", "publish_at": "CON-10"}
@@ -114,7 +150,8 @@ def content_hash(request: PostRequest) -> str:
     """SHA-256 of the content an approver sees. Any change to it voids earlier signatures.
 
     The publish time is not content: rescheduling is checked again (lead time) but does not
-    change what was approved.
+    change what was approved. The author's marks (CON-5, CON-6) are: they decide the chain's steps,
+    so a change of marks voids earlier signatures too. An unmarked post hashes as before the marks existed.
     """
     canonical = {
         "account_id": request.account_id,
@@ -126,5 +163,9 @@ def content_hash(request: PostRequest) -> str:
         "media": sorted((dict(m) for m in request.media), key=lambda m: json.dumps(m, sort_keys=True)),
         "urgency": request.urgency,
     }
+    if request.sensitive_marks:
+        canonical["sensitive_marks"] = list(request.sensitive_marks)
+    if request.paid_repost:
+        canonical["paid_repost"] = True
     encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

@@ -17,6 +17,7 @@ from herald.content import ContentItem, check_item, check_weibo_link
 from herald.db import Database, Transaction
 from herald.errors import ValidationError, Violation
 from herald.posts.approval import role_holders
+from herald.posts.chain import ChainReasons, chain_for, missing_sections, reasons_for
 from herald.posts.events import new_id, record_event
 from herald.posts.model import PostRequest, ReleaseRequest, content_hash
 from herald.posts.policies import default_policy_for
@@ -47,16 +48,16 @@ def _lexicon(name: str):
     return load_lexicon(name)
 
 
-def approval_chain_for(policy, level: str, screening_route: str | None) -> tuple[str, ...]:
+def approval_chain_for(policy, level: str, screening_route: str | None,
+                       reasons: ChainReasons | None = None) -> tuple[str, ...]:
     """The policy's chain for the account level; a confidential hit adds the confidentiality step
-    (CON-3) before the final signature unless the chain already has it."""
+    (CON-3) before the final signature unless the chain already has it; ``reasons`` (the author's
+    marks and what screening found) add the steps of CON-5 and CON-6 (``herald.posts.chain``)."""
     from herald.screening import CONFIDENTIALITY_REVIEW
 
-    chain = tuple(policy.approval_chain(level))
-    role = policy.confidential_route_role
-    if screening_route == CONFIDENTIALITY_REVIEW and role not in chain:
-        chain = chain[:-1] + (role,) + chain[-1:]
-    return chain
+    if reasons is None:
+        reasons = ChainReasons(confidential=screening_route == CONFIDENTIALITY_REVIEW)
+    return chain_for(policy, level, reasons)
 
 
 def validate(
@@ -160,10 +161,14 @@ def validate(
         violations += to_violations(blocking, name(field_name))
         route = route or result.route
     screening["route"] = route
+    reasons = reasons_for(policy, route=route, marks=request.sensitive_marks, paid_repost=request.paid_repost,
+                          screening_fields=screening["fields"])
+    screening["chain_reasons"] = reasons.as_dict()
+    violations += missing_sections(policy, reasons, field_prefix)
 
     if violations:
         raise ValidationError(violations)
-    return Checked(request, account, policy, approval_chain_for(policy, account["level"], route), screening,
+    return Checked(request, account, policy, approval_chain_for(policy, account["level"], route, reasons), screening,
                    content_hash(request))
 
 
@@ -199,7 +204,7 @@ def _check_author_role(tx: Transaction, request: PostRequest, account, author, p
 def store(tx: Transaction, checked: Checked, *, now: datetime, release_id: str | None = None) -> str:
     request = checked.request
     post_id = new_id("P")
-    reason = "等待审批：" + " → ".join(checked.policy.roles.get(r, r) for r in checked.chain)
+    reason = "等待审批：" + " → ".join(checked.policy.role_label(r) for r in checked.chain)
     tx.execute(
         "posts/insert_post",
         post_id=post_id, release_id=release_id, account_id=request.account_id, author_id=request.author_id,
@@ -209,6 +214,7 @@ def store(tx: Transaction, checked: Checked, *, now: datetime, release_id: str |
         state="awaiting_approval", state_reason=reason, requested_at=now, updated_at=now,
         approval_chain=json.dumps(list(checked.chain)), screening=json.dumps(checked.screening, ensure_ascii=False),
         policy_id=checked.policy.policy_id, policy_sha256=checked.policy.content_hash,
+        sensitive_marks=json.dumps(list(request.sensitive_marks)), is_paid_repost=request.paid_repost,
     )
     record_event(tx, post_id, "awaiting_approval", reason, request.author_id, now)
     return post_id

@@ -26,7 +26,9 @@ import ahocorasick_rs
 
 from herald.screening.normalise import normalise_term
 
-# CON-3 (secrets) and CON-4 / 001 art.16 (the rest). Anchors: 互联网信息服务管理办法 §15, 广告法 §9.
+# CON-3 (secrets), CON-5 (sensitive_topic: major events, emergencies, social hot spots and sensitive issues of
+# 003 §3.2.2, which need the competent department's authorisation) and CON-4 / 001 art.16 (the rest).
+# Anchors: 互联网信息服务管理办法 §15, 广告法 §9.
 CATEGORIES = (
     "secrets",
     "honour",
@@ -38,6 +40,7 @@ CATEGORIES = (
     "crime_incitement",
     "false_promotion",
     "absolute_advertising",
+    "sensitive_topic",
 )
 SEVERITIES = ("low", "medium", "high", "critical")  # the finding severities, minus "info"
 ACTIONS = ("block", "review", "log")

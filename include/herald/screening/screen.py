@@ -11,6 +11,9 @@ Decision:
   (CON-3) is present (the post goes to the confidentiality step of its chain, e.g. 001's 保密领导小组),
   else ``content_review`` when any other hit asks for review (rumours and false promotions are not
   keyword-decidable), else ``None``. A blocked text keeps its route: it says who looks at it after editing.
+  A ``sensitive_topic`` hit (CON-5) that asks for review also adds the competent department's
+  authorisation step to a post's chain (``herald.posts.chain``); its route is ``content_review`` like
+  any other review hit.
 - ``log`` hits are kept in the result for statistics and raise no violation.
 """
 
@@ -37,7 +40,10 @@ _CATEGORY_NAMES_ZH = {
     "crime_incitement": "教唆犯罪",
     "false_promotion": "虚假促销宣传",
     "absolute_advertising": "广告绝对化用语",
+    "sensitive_topic": "重大事件、突发事件、社会热点或敏感问题",
 }
+# The rule a hit of each category cites; every other category is prohibited content (CON-4).
+_RULE_OF_CATEGORY = {"secrets": "CON-3", "sensitive_topic": "CON-5"}
 
 
 @dataclass(frozen=True)
@@ -141,10 +147,9 @@ def to_violations(result: ScreeningResult, field: str) -> list[Violation]:
     for hit in result.hits:
         if hit.action == "log":
             continue
-        rule_id = "CON-3" if hit.category == "secrets" else "CON-4"
-        consequence = "禁止发布" if hit.action == "block" else (
-            "需经保密审查" if hit.category == "secrets" else "需人工审核"
-        )
+        rule_id = _RULE_OF_CATEGORY.get(hit.category, "CON-4")
+        consequence = "禁止发布" if hit.action == "block" else {
+            "secrets": "需经保密审查", "sensitive_topic": "需经主管部门授权"}.get(hit.category, "需人工审核")
         message = (
             f"第{hit.start + 1}–{hit.end}字“{hit.snippet}”命中{_CATEGORY_NAMES_ZH[hit.category]}词“{hit.term}”，"
             f"{consequence}（词库版本 {result.lexicon_version}）"
