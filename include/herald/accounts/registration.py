@@ -23,34 +23,20 @@ from herald.accounts.chain import Org, expand_chain
 from herald.db import Database, Transaction
 from herald.errors import ValidationError, Violation
 from herald.posts.policies import default_policy_for
+from herald.registry import FIELD_LABELS as REGISTRATION_FORM_LABELS
 from herald.timeutil import require_aware
 
 VIAS = ("api", "cli", "import")
 # The registration form's labels (003 §5.1), for messages people read; shared with the registry check.
 FIELD_LABELS = {
+    **REGISTRATION_FORM_LABELS,  # the registration form's own labels (003 §5.1), as the registry check names them
+    # and the fields of the application that the form has no line for, or names differently
     "account_id": "账号编号",
-    "creating_unit_id": "创建单位",
     "host_unit_id": "主办单位",
-    "opened_on": "创建时间",
     "planned_opened_on": "创建时间",
-    "platform": "新媒体平台",
-    "name": "账号名称",
-    "platform_account_id": "账号ID",
-    "link": "媒体链接地址或服务号",
-    "is_verified": "是否认证",
-    "verification_documents": "认证需要文件",
-    "purpose": "宗旨",
-    "content_scope": "内容范围",
-    "supervising_leader_id": "主管领导",
-    "administrators": "管理员信息",
     "administrator_ids": "管理员信息",
     "related_unit_ids": "相关部门",
     "parent_account_id": "上级账号",
-    "host_unit_opinion_by": "主办单位意见(负责人签字)",
-    "host_unit_opinion_on": "主办单位意见(日期)",
-    "is_host_unit_sealed": "主办单位公章",
-    "competent_opinion_by": "主管部门意见(负责人签字)",
-    "competent_opinion_on": "主管部门意见(日期)",
 }
 # Required fields the creation chain fills in, by the opinion step that signs them.
 HOST_OPINION_FIELDS = ("host_unit_opinion_by", "host_unit_opinion_on")
