@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections import Counter
 
 import psutil
@@ -97,9 +98,20 @@ def test_runs_succeed_and_a_second_scheduler_takes_over(ha_stack):
     assert client.wait_for_run(DAG_ID, first, timeout=420)["state"] == "success"
 
     crashed, other = _record(state, "airflow-scheduler-1"), _record(state, "airflow-scheduler-2")
+    leader = psutil.Process(crashed["pid"])
+    # A crash of the whole scheduler: its group and any child that left the group (children inherit its sockets).
+    family = [leader, *leader.children(recursive=True)]
     os.killpg(crashed["pgid"], signal.SIGKILL)
-    psutil.wait_procs([psutil.Process(crashed["pid"])], timeout=30)  # this process started it: reaped too
+    for process in family[1:]:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=30)  # this process started it: reaped too
     assert not _running(crashed["pid"])
+    deadline = time.monotonic() + 30  # the kernel closes the listening socket once the last holder is gone
+    while port_is_listening(crashed["ports"]["health"]) and time.monotonic() < deadline:
+        time.sleep(1)
     assert not port_is_listening(crashed["ports"]["health"])
 
     second = client.trigger(DAG_ID)
