@@ -44,6 +44,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from herald_dev.fakeplatforms.server import ClientBaseUrls
+
 REPO = Path(__file__).resolve().parents[2]
 DEV_DIR = REPO / "dev"
 COMPOSE_FILE = REPO / "docker-compose.yaml"
@@ -816,22 +818,11 @@ STATE_NAME = "state.json"
 
 
 @dataclass(frozen=True)
-class FakeAddress:
+class FakeAddress(ClientBaseUrls):
     """Where the fake platforms' process listens, with the client base URLs of
     :class:`herald_dev.fakeplatforms.FakePlatforms` (what :func:`herald_dev.demo.fake_platform_connections` reads)."""
 
     base_url: str
-
-    @property
-    def wechat_url(self) -> str:
-        return self.base_url + "/cgi-bin/"
-
-    @property
-    def weibo_url(self) -> str:
-        return self.base_url + "/2/"
-
-    def cms_url(self, site: str) -> str:
-        return f"{self.base_url}/cms/{site}"
 
 
 @dataclass

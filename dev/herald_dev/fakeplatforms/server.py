@@ -163,7 +163,24 @@ def _control(state: FakeState, method: str, path: str, query: dict[str, str], bo
     return Reply(404, {"error": f"no control endpoint {method} /_fake/{path}"})
 
 
-class FakePlatforms:
+class ClientBaseUrls:
+    """The URLs the product's clients take as their base, from where the fake platforms listen (``base_url``)."""
+
+    base_url: str
+
+    @property
+    def wechat_url(self) -> str:
+        return self.base_url + "/cgi-bin/"
+
+    @property
+    def weibo_url(self) -> str:
+        return self.base_url + "/2/"
+
+    def cms_url(self, site: str) -> str:
+        return f"{self.base_url}/cms/{site}"
+
+
+class FakePlatforms(ClientBaseUrls):
     """A running fake server. ``with FakePlatforms.start() as fake: ...`` or ``fake.stop()``."""
 
     def __init__(self, server: _Server, thread: threading.Thread):
@@ -192,17 +209,6 @@ class FakePlatforms:
         thread.start()
         return cls(server, thread)
 
-    # URLs the clients take as their base
-    @property
-    def wechat_url(self) -> str:
-        return self.base_url + "/cgi-bin/"
-
-    @property
-    def weibo_url(self) -> str:
-        return self.base_url + "/2/"
-
-    def cms_url(self, site: str) -> str:
-        return f"{self.base_url}/cms/{site}"
 
     # the control API, in-process
     def configure(self, **changes: Any) -> None:

@@ -189,6 +189,14 @@ def _after_filing(tx: Transaction, account: dict[str, Any], policy: Any, *, chan
             "finding_id": finding_id}
 
 
+def _change_violations(change_kind: str, effective_on: date, now: datetime) -> list[Violation]:
+    """What is wrong with a change itself, whoever files or notes it: its effective day and its kind (ACC-4)."""
+    violations = _check_effective(effective_on, local_day(now))
+    if change_kind not in CHANGE_KINDS:
+        violations.append(Violation("change_kind", "ACC-4", f"变更事项“{change_kind}”不是账号名称、管理团队或维护方式之一"))
+    return violations
+
+
 def file_change(db: Database, account_id: str, *, change_kind: str, new_value: str, effective_on: date,
                 filed_by: str, now: datetime, old_value: str | None = None, filing_ref: str | None = None,
                 policy_for: Callable[[str], Any] = default_policy_for) -> dict[str, Any]:
@@ -197,9 +205,7 @@ def file_change(db: Database, account_id: str, *, change_kind: str, new_value: s
     with db.transaction() as tx:
         account = _account(tx, account_id)
         policy = policy_for(account["policy_id"])
-        violations = _check_effective(effective_on, local_day(now))
-        if change_kind not in CHANGE_KINDS:
-            violations.append(Violation("change_kind", "ACC-4", f"变更事项“{change_kind}”不是账号名称、管理团队或维护方式之一"))
+        violations = _change_violations(change_kind, effective_on, now)
         if not may_file_for(tx, account, _person(tx, filed_by), local_day(now)):
             violations.append(Violation("filed_by", "ACC-4", f"“{filed_by}”不是账号“{account['name']}”的主办单位人员、登记的管理员"
                                                              "或主管部门负责人，不能为其备案变更"))
@@ -221,9 +227,7 @@ def note_change(db: Database, account_id: str, *, change_kind: str, new_value: s
     with db.transaction() as tx:
         account = _account(tx, account_id)
         policy = policy_for(account["policy_id"])
-        violations = _check_effective(effective_on, local_day(now))
-        if change_kind not in CHANGE_KINDS:
-            violations.append(Violation("change_kind", "ACC-4", f"变更事项“{change_kind}”不是账号名称、管理团队或维护方式之一"))
+        violations = _change_violations(change_kind, effective_on, now)
         if not _holds(tx, account_id, COMPETENT_ROLE, noted_by, local_day(now)):
             violations.append(Violation("noted_by", "ACC-4", "只有主管部门负责人可以登记未备案的变更"))
         if violations:
