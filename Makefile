@@ -85,7 +85,7 @@ clean:
 
 # The production configuration (docker-compose.yaml, CeleryExecutor with two schedulers, two triggerers and two
 # workers) natively on the local PostgreSQL and Redis, from the same .env (docs/stack.md). WORLD=1 loads the demo world.
-.PHONY: stack stack-down stack-status
+.PHONY: stack stack-down stack-status stack-restart
 stack: venv .env
 	$(DEV_PY) -m herald_dev.stack up $(if $(WORLD),--world)
 
@@ -94,6 +94,10 @@ stack-down: venv
 
 stack-status: venv
 	$(DEV_PY) -m herald_dev.stack status
+
+# Start one process of the running stack again (stopping it first if it runs): make stack-restart NAME=airflow-worker-1
+stack-restart: venv
+	$(DEV_PY) -m herald_dev.stack restart $(NAME)
 
 # Keep the stack busy for MINUTES (default 10) and report lateness, duplicates, memory per component and database
 # growth (dev/herald_dev/soak.py): uses the running `make stack` (WORLD=1), or starts one and stops it at the end.

@@ -1,10 +1,11 @@
-"""The HA Celery stack end to end (issue 16): a world of many Weibo accounts, the stack, and the doors people use.
+"""The HA Celery stack end to end (issue 16): ``make stack``'s stack with a world of many Weibo accounts.
 
-:func:`e2e_stack` starts docker-compose.yaml's configuration in Airflow's HA setup (api-server, two schedulers,
-the dag-processor, two triggerers, two Celery workers: :func:`herald_dev.stack.ha_instances`) on fresh
-PostgreSQL databases, its own Redis database and free ports, beside in-process fake platforms that know
-every account's token and a moto object store; it seeds Herald's database with ``dispatch_org`` plus
-``N`` group-level Weibo accounts (one Weibo user and one Airflow connection each).
+:func:`e2e_stack` starts the stack exactly as ``make stack`` does (:func:`herald_dev.stack.start_stack`:
+docker-compose.yaml's configuration in Airflow's HA setup, api-server, two schedulers, the dag-processor,
+two triggerers, two Celery workers, beside the fake platforms, the local inbox and an S3 object store as
+processes of their own), on a scratch state folder, scratch databases, free ports and a Redis of its own
+(so a test can restart the broker). It adds ``N`` group-level Weibo accounts (one fake Weibo user and one
+Airflow connection each) and seeds Herald's database with ``dispatch_org`` and those accounts.
 
 People act through the doors only: schedulers queue releases through ``POST /herald/releases`` as
 themselves, the supervising leader approves through ``POST /herald/posts/{id}/decisions`` or answers the
@@ -14,7 +15,8 @@ are queued for next week and their approved posts are then moved, with their req
 about two minutes away in Herald's database (:func:`bring_forward`), which stands in for the week passing.
 The publish time is not content (``content_hash``), so the approvals stand, as they would after the week.
 
-The fakes' own ledger is the truth of what was published: :func:`ledger_counts` counts its entries per post.
+The fakes' own ledger (``GET /_fake/publications`` of the fake platforms' process) is the truth of what was
+published: :func:`ledger_counts` counts its entries per post.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
+from herald_dev.stack import WeiboAccount
+
 SAFE = "herald.example.com"
-E2E_REDIS_DB = 10  # make stack has 8, the scratch stacks 7, test_make_stack 9
 SCHEDULERS = {"zhou.yunying": "author2", "li.xinxi": "author"}  # login -> person: both draft for the group
 APPROVER = "wu.zhuguan"  # 吴主管, the supervising leader: the one step of a group account's chain (000)
+AUDITOR = "auditor"  # an Airflow Viewer: reads, never triggers
 ROUTER = "herald_approval_router"
 WAIT = 600  # seconds: two slow shared cores run the whole stack
 OVERRIDES = {
@@ -45,24 +49,14 @@ OVERRIDES = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "10",
     # Triggers of a dead triggerer go to the other one after this long (default 30 s).
     "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "30",
+    # A task whose Celery message a broker restart lost is queued again after this long (default 600 s).
+    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
 }
 
 
-@dataclass(frozen=True)
-class WeiboAccount:
-    account_id: str
-    token: str
-    uid: str
-
-    @property
-    def conn_env(self) -> str:
-        from herald.dispatch.connections import account_slug
-
-        return f"AIRFLOW_CONN_HERALD_WEIBO__{account_slug(self.account_id).upper()}"
-
-
 def e2e_accounts(count: int) -> list[WeiboAccount]:
-    return [WeiboAccount(f"WB-E2E-{i:04d}", f"e2e-token-{i:04d}", str(7_000_000_000 + i)) for i in range(count)]
+    return [WeiboAccount(f"WB-E2E-{i:04d}", f"e2e-token-{i:04d}", str(7_000_000_000 + i), (SAFE,))
+            for i in range(count)]
 
 
 def seed_world(db, accounts: Sequence[WeiboAccount]) -> None:
@@ -89,36 +83,104 @@ def seed_world(db, accounts: Sequence[WeiboAccount]) -> None:
             [{"id": f"OPE2E{i}", "a": a.account_id, "d": date(2024, 1, 1)} for i, a in enumerate(accounts)])
 
 
+class FakeControl:
+    """The fake platforms' process through its control door (``/_fake/...``)."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        response = requests.request(method, f"{self.base_url}/_fake/{path}", timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def publications(self, **filters: str) -> list[dict]:
+        return self._call("GET", "publications", params=filters)["publications"]
+
+    def inject(self, kind: str, **options) -> None:
+        self._call("POST", "faults", json={"kind": kind, **options})
+
+    def configure(self, **fields) -> None:
+        self._call("POST", "config", json=fields)
+
+
 @dataclass
 class E2E:
-    """A running HA stack with its fakes, Herald's database and the people's passwords."""
+    """A running stack (its state folder), Herald's database, the fakes' control door and the people's passwords."""
 
-    stack: object  # herald_dev.stack.NativeStack
-    fake: object  # herald_dev.fakeplatforms.FakePlatforms
+    state_dir: Path
     db: object  # herald.db.Database
-    meta_url: str
-    broker_url: str
+    fake: FakeControl
     accounts: list[WeiboAccount]
+    passwords: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)  # processes crashed on purpose and not yet restarted
+
+    @property
+    def state(self) -> dict:
+        from herald_dev.stack import read_state
+
+        return read_state(self.state_dir)
 
     @property
     def api_url(self) -> str:
-        return self.stack.api_url
+        return self.state["api_url"]
+
+    @property
+    def meta_url(self) -> str:
+        return self.state["meta_url"]
+
+    @property
+    def broker_url(self) -> str:
+        return self.state["broker_url"]
 
     def client(self, login: str = "admin"):
-        return self.stack.client(login)
+        from herald_dev.stack import ApiClient
+
+        return ApiClient(self.api_url, login, self.passwords[login])
 
     def door(self, login: str) -> Door:
-        return Door(self.api_url, login, self.stack.passwords[login])
+        return Door(self.api_url, login, self.passwords[login])
 
     def hitl(self, login: str):
         from herald_airflow.airflow_api import AirflowApi
 
-        return AirflowApi(self.api_url, login, self.stack.passwords[login])
+        return AirflowApi(self.api_url, login, self.passwords[login])
 
     def worker_names(self) -> dict[str, str]:
         """Celery node name -> the stack's process name."""
-        return {i.celery_name: name for name, i in self.stack.instances.items() if i.celery_name}
+        return {r["celery_name"]: r["name"] for r in self.state["processes"] if r["celery_name"]}
+
+    def record(self, name: str) -> dict:
+        return next(r for r in self.state["processes"] if r["name"] == name)
+
+    def crash(self, name: str) -> None:
+        """SIGKILL a process and everything it started, as a machine crash would."""
+        from herald_dev.stack import crash
+
+        crash(self.state_dir, name)
+        self.down.add(name)
+
+    def restart(self, name: str) -> None:
+        from herald_dev.stack import restart
+
+        restart(self.state_dir, name, say=lambda message: print(f"[stack-e2e] {message}", flush=True))
+        self.down.discard(name)
+
+    def check_alive(self) -> None:
+        from herald_dev.stack import StackError, _record_alive
+
+        for record in self.state["processes"]:
+            if record["name"] not in self.down and not _record_alive(record):
+                raise StackError(f"{record['name']} exited:\n{self.log_tail(record['name'])}")
+
+    def log_tail(self, name: str, lines: int = 25) -> str:
+        from herald_dev.stack import _tail
+
+        return _tail(Path(self.state["log_dir"]) / f"{name}.log", lines)
+
+    def diagnostics(self) -> str:
+        return "\n".join(f"--- {r['name']}\n{self.log_tail(r['name'])}" for r in self.state["processes"] if r["service"])
 
 
 class Door:
@@ -149,115 +211,45 @@ def wait_for(predicate, timeout: float, what: str, stack=None, interval: float =
     raise TimeoutError(f"{what} not reached after {timeout:.0f}s" + (f"\n{stack.diagnostics()}" if stack else ""))
 
 
-def _ha_ready(meta_url: str, broker_url: str, workers: Sequence[str]) -> bool:
-    from collections import Counter
-
-    from herald_dev.stack import celery_ping, running_jobs
-
-    jobs = Counter(job["job_type"] for job in running_jobs(meta_url))
-    if jobs["SchedulerJob"] < 2 or jobs["TriggererJob"] < 2 or jobs["DagProcessorJob"] < 1:
-        return False
-    return celery_ping(broker_url, workers) == set(workers)
-
-
-def _archive_bucket(port: int, password: str) -> None:
-    """What minio-init sets up: the archive's bucket, object-locked, default GOVERNANCE retention of 3650 days."""
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                      aws_access_key_id="herald-archive", aws_secret_access_key=password or "unused")
-    s3.create_bucket(Bucket="herald-archive", ObjectLockEnabledForBucket=True)
-    s3.put_object_lock_configuration(Bucket="herald-archive", ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 3650}}})
-
-
 @contextmanager
-def e2e_stack(name: str, posts: int, *, redis_db: int = E2E_REDIS_DB) -> Iterator[E2E]:
-    """The HA stack on scratch databases, folders, ports and Redis db ``redis_db``; all removed afterwards."""
-    from moto.server import ThreadedMotoServer
-
-    from dispatch_stack import herald_db_url
+def e2e_stack(name: str, posts: int, *, state_dir: Path | None = None) -> Iterator[E2E]:
+    """``make stack``'s stack on a scratch state folder, databases, ports and Redis, with ``posts`` Weibo
+    accounts; stopped (nothing left) and removed afterwards, unless ``HERALD_STACK_KEEP`` keeps its logs."""
     from herald.db import Database
-    from herald_dev.fakeplatforms import FakeConfig, FakePlatforms
-    from herald_dev.stack import (
-        COMPOSE_FILE,
-        ENV_EXAMPLE,
-        REDIS_HOST,
-        REDIS_PORT,
-        Endpoint,
-        NativeStack,
-        create_database,
-        drop_database,
-        flush_redis_db,
-        free_port,
-        generated_secrets,
-        ha_instances,
-        load_compose,
-        postgres_endpoint,
-        read_env_file,
-        stack_environment,
-    )
-    from test_dispatch_world import fake_accounts
+    from herald_dev.local_env import ensure_env_file
+    from herald_dev.stack import free_port, read_env_file, read_state, start_stack, stop_stack
 
     started = time.monotonic()
     accounts = e2e_accounts(posts)
-    spec = fake_accounts()
-    spec["weibo_tokens"].update({a.token: {"uid": a.uid, "appkey": "k", "safe_domains": [SAFE]} for a in accounts})
-    fake = FakePlatforms.start(**spec, config=FakeConfig(latency_ms=50))
-    object_store = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port())  # stands in for MinIO
-    object_store.start()
-    compose = load_compose(COMPOSE_FILE)
-    meta_db, herald_db = f"herald_test_{os.getpid()}_{name}_meta", f"herald_test_{os.getpid()}_{name}_herald"
-    api_port = free_port()
-    postgres = postgres_endpoint(meta_db, herald_db)
-    endpoints = {
-        "postgres": postgres,
-        "redis": Endpoint(REDIS_HOST, REDIS_PORT, paths={"/0": f"/{redis_db}"}),
-        "airflow-apiserver": Endpoint("127.0.0.1", api_port),
-        "minio": Endpoint("127.0.0.1", object_store._server.server_port),
-    }
-    workdir = Path(tempfile.mkdtemp(prefix=f"herald-stack-{name}-"))
-    variables = generated_secrets(list(read_env_file(ENV_EXAMPLE)))
-    _archive_bucket(object_store._server.server_port, variables.get("MINIO_ROOT_PASSWORD", ""))
-    env = stack_environment(compose, variables, endpoints, workdir, api_port, COMPOSE_FILE.parent)
-    env.update({a.conn_env: json.dumps({"conn_type": "herald_weibo", "host": fake.weibo_url, "password": a.token,
-                                        "extra": {"safe_domains": [SAFE]}}) for a in accounts})
-    env.update(OVERRIDES)
-    stack = NativeStack(compose, env, workdir, api_port, variables)
-    created: list[str] = []
+    workdir = state_dir or Path(tempfile.mkdtemp(prefix=f"herald-stack-{name}-"))
+    env_file = workdir / "env"
+    ensure_env_file(env_file)
+    tag = f"herald_test_{os.getpid()}_{name}"
+    state = start_stack(workdir, env_file=env_file, api_port=free_port(), meta_db=f"{tag}_meta",
+                        herald_db=f"{tag}_herald", own_redis=True, scratch=True, weibo_accounts=accounts,
+                        extra_env=OVERRIDES, users={**dict.fromkeys(SCHEDULERS, "User"), APPROVER: "User", AUDITOR: "Viewer"},
+                        say=lambda message: print(f"[stack-e2e] {message}", flush=True))
     db = None
     try:
-        flush_redis_db(redis_db)
-        for database in (meta_db, herald_db):
-            create_database(database)
-            created.append(database)
-        stack.run_init()
-        db = Database(herald_db_url(stack))
+        db = Database(state["herald_url"])
         seed_world(db, accounts)
-        stack.add_users({**dict.fromkeys(SCHEDULERS, "User"), APPROVER: "User"})
-        instances = ha_instances(api_port)
-        stack.start(instances)
-        stack.wait_until_serving(timeout=WAIT)
-        e2e = E2E(stack, fake, db, postgres.rewrite("postgresql://airflow@postgres:5432/airflow"),
-                  env["AIRFLOW__CELERY__BROKER_URL"], accounts)
-        wait_for(lambda: _ha_ready(e2e.meta_url, e2e.broker_url, list(e2e.worker_names())), WAIT,
-                 "two schedulers, two triggerers, the dag-processor and both workers", stack, interval=3)
+        passwords = {**json.loads((workdir / "passwords.json").read_text(encoding="utf-8")),
+                     "admin": read_env_file(env_file)["AIRFLOW_ADMIN_PASSWORD"]}
+        fake = FakeControl(state["fake_url"])
+        fake.configure(latency_ms=50)
+        e2e = E2E(workdir, db, fake, accounts, passwords)
         e2e.timings["stack_start_s"] = round(time.monotonic() - started, 1)
         yield e2e
     finally:
         try:
-            stack.stop()
+            if read_state(workdir) is not None:
+                stop_stack(workdir, grace=10, say=lambda message: print(f"[stack-e2e] {message}", flush=True))
         finally:
             if db is not None:
                 db.dispose()
-            fake.stop()
-            object_store.stop()
-            flush_redis_db(redis_db)
-            for database in created:
-                drop_database(database)
             if os.environ.get("HERALD_STACK_KEEP"):
                 print(f"e2e stack {name}: logs kept in {workdir}")
-            else:
+            elif state_dir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -311,10 +303,10 @@ def approve_through_hitl(e2e: E2E, post_ids: Sequence[str]) -> None:
                     raise
                 return False
 
-        wait_for(awaiting, WAIT, f"the approval request of {post_id}", e2e.stack, interval=3)
+        wait_for(awaiting, WAIT, f"the approval request of {post_id}", e2e, interval=3)
         api.respond_hitl(APPROVAL_DAG_ID, run_id, APPROVAL_TASK_ID, ["批准"], {"reason": "同意发布"})
     wait_for(lambda: all(post_status(e2e.db, p)["state"] == "approved" for p in post_ids), WAIT,
-             "the answered posts approved", e2e.stack, interval=3)
+             "the answered posts approved", e2e, interval=3)
     admin.request("PATCH", f"/dags/{ROUTER}", json={"is_paused": True})
 
 
@@ -404,3 +396,129 @@ def celery_active(broker_url: str) -> dict[str, list[dict]]:
         return app.control.inspect(timeout=2.0).active() or {}
     finally:
         app.close()
+
+
+# --- the runs both test modules make ------------------------------------------------------------------------------
+
+DISPATCH_DAGS = ("herald_dispatch", "herald_dispatch_reconcile", "herald_archive_published")
+
+
+def say(message: str) -> None:
+    print(f"[stack-e2e] {message}", flush=True)
+
+
+def approved_release(e2e: E2E, tag: str, accounts: Sequence[WeiboAccount], hitl: int = 0) -> list[str]:
+    """Both schedulers queue half of ``accounts`` each; all approved (the last ``hitl`` in Airflow)."""
+    half = max(1, len(accounts) // 2)
+    logins = list(SCHEDULERS)
+    post_ids = queue_release(e2e, logins[0], accounts[:half], f"{tag}a")
+    if accounts[half:]:
+        post_ids += queue_release(e2e, logins[1], accounts[half:], f"{tag}b")
+    approve_through_door(e2e, post_ids[:len(post_ids) - hitl])
+    if hitl:
+        approve_through_hitl(e2e, post_ids[-hitl:])
+    assert states(e2e, post_ids) == {"approved": len(post_ids)}
+    return post_ids
+
+
+def exactly_once(e2e: E2E, post_ids: Sequence[str], second: datetime) -> None:
+    """Every post published, each exactly once in the fakes' ledger, with one published item."""
+    from herald.timeutil import now_utc
+
+    wait_for(lambda: all_published(e2e, post_ids), (second - now_utc()).total_seconds() + WAIT,
+             f"all {len(post_ids)} posts published", e2e, interval=2)
+    time.sleep(5)  # a duplicate, if any, would arrive with the next planning or reconcile pass
+    counts = ledger_counts(e2e, post_ids)
+    assert {p: c for p, c in counts.items() if c != 1} == {}, "each post exactly once in the fakes' ledger"
+    assert len(items_of(e2e, post_ids)) == len(post_ids)
+
+
+def scheduled_scan(e2e: E2E) -> dict:
+    """Unpause the cadence scan: its latest scheduled run is created, judges the completed weeks of the
+    accounts (opened 2025, nothing published before this run: PUB-5 findings) and sends the digests to the
+    people responsible through the local inbox's mail server and robots."""
+    client = e2e.client()
+    client.wait_for_dag("herald_cadence_scan", timeout=WAIT)
+    client.request("PATCH", "/dags/herald_cadence_scan", json={"is_paused": False})
+    run = wait_for(lambda: client.request("GET", "/dags/herald_cadence_scan/dagRuns")["dag_runs"], WAIT,
+                   "the cadence scan's scheduled run", e2e, interval=3)[0]
+    finished = client.wait_for_run("herald_cadence_scan", run["dag_run_id"], timeout=WAIT)
+    client.request("PATCH", "/dags/herald_cadence_scan", json={"is_paused": True})  # (a paused DAG's runs wait)
+    return finished
+
+
+def audit_pack(e2e: E2E, year: int) -> list:
+    """``herald_audit_pack`` for ``year`` with the cutoff now; the packs it wrote (group and accounts)."""
+    from herald.audit.render import list_packs
+    from herald.timeutil import now_utc
+    from herald_dev.stack import airflow_environment, read_env_file
+
+    client = e2e.client()
+    client.wait_for_dag("herald_audit_pack", timeout=WAIT)
+    cutoff = now_utc().replace(microsecond=0)
+    run = client.trigger("herald_audit_pack", {"year": year, "cutoff": cutoff.isoformat()})
+    # Unpausing created the latest scheduled run too (last year's pack): not this test's, and the DAG runs one
+    # at a time, so it is deleted before it starts. (Pausing the DAG would hold this run too.)
+    for other in client.request("GET", "/dags/herald_audit_pack/dagRuns")["dag_runs"]:
+        if other["dag_run_id"] != run and other["state"] == "queued":
+            client.session.delete(f"{client.base_url}/api/v2/dags/herald_audit_pack/dagRuns/{other['dag_run_id']}",
+                                  timeout=30).raise_for_status()
+    client.wait_for_run("herald_audit_pack", run, timeout=2 * WAIT)
+    client.request("PATCH", "/dags/herald_audit_pack", json={"is_paused": True})
+    state = e2e.state
+    root = Path(airflow_environment(state, read_env_file(Path(state["env_file"])))["HERALD_PACK_ROOT"])
+    return [p for p in list_packs(root, year) if p.cutoff == cutoff]
+
+
+def inbox_messages(e2e: E2E) -> list[Path]:
+    folder = Path(e2e.state["inbox_dir"])
+    return sorted(folder.glob("[0-9]*-*")) if folder.is_dir() else []
+
+
+def run_end_to_end(e2e: E2E, *, hitl: int, pack: bool = True) -> list[str]:
+    """Item 2 of issue 16 on the stack: queue and approve through the doors, dispatch in one second (exactly
+    once per the fakes' ledger), archive (one bundle per item), the scheduled cadence scan delivering its
+    digests, and the audit pack passing its gate (each account's pack counts its published post)."""
+    from herald.timeutil import local_day, now_utc
+
+    started = time.monotonic()
+    post_ids = approved_release(e2e, "e2e", e2e.accounts, hitl=hitl)
+    e2e.timings["queue_and_approve_s"] = round(time.monotonic() - started, 1)
+    if hitl:
+        decisions = {d["via"] for p in post_ids[-hitl:] for d in e2e.door(APPROVER).call("GET", f"/posts/{p}", 200)["decisions"]}
+        assert decisions == {"hitl"}
+
+    set_paused(e2e, DISPATCH_DAGS, False)
+    second = bring_forward(e2e, post_ids, lead=110)
+    exactly_once(e2e, post_ids, second)
+    e2e.timings["published_after_second_s"] = round((now_utc() - second).total_seconds(), 1)
+
+    items = items_of(e2e, post_ids)
+    bundles = wait_for(lambda: (found := archived(e2e, list(items.values()))) and len(found) == len(items) and found,
+                       WAIT, "every published item archived", e2e, interval=3)
+    assert len(set(bundles.values())) == len(items), "one bundle per item"
+    e2e.timings["archived_after_second_s"] = round((now_utc() - second).total_seconds(), 1)
+
+    before = len(inbox_messages(e2e))
+    scan = scheduled_scan(e2e)
+    delivered = len(inbox_messages(e2e)) - before
+    say(f"scheduled cadence scan {scan['dag_run_id']}: {delivered} digest messages in the local inbox")
+    assert delivered > 0, "the scan's findings reach the people responsible"
+    e2e.timings["scanned_after_second_s"] = round((now_utc() - second).total_seconds(), 1)
+
+    if pack:
+        year = local_day(second).year
+        packs = audit_pack(e2e, year)
+        group = [p for p in packs if p.account_id is None]
+        assert len(group) == 1 and group[0].status == "final" and group[0].quality_passed, group
+        published = {a.account_id for a in e2e.accounts}
+        counted = {p.account_id: _pack_items(p) for p in packs if p.account_id in published}
+        assert counted == dict.fromkeys(published, 1), "each account's pack counts its one published post"
+        e2e.timings["pack_after_second_s"] = round((now_utc() - second).total_seconds(), 1)
+    e2e.timings["end_to_end_s"] = round(time.monotonic() - started, 1)
+    return post_ids
+
+
+def _pack_items(entry) -> int:
+    figures = json.loads((entry.folder / "data" / "pack.json").read_text(encoding="utf-8"))
+    return figures["summary"]["items"]

@@ -238,6 +238,9 @@ def test_mounts_cover_herald_code_sql_config_and_logs(compose):
     assert Path("/opt/airflow/include").parent == Path("/opt/airflow/sql").parent
     postgres_volumes = compose["services"]["postgres"]["volumes"]
     assert "./config/postgres-init:/docker-entrypoint-initdb.d:ro" in postgres_volumes
+    # The audit packs are written where a volume keeps them, not inside the image (the default root is the demo's).
+    assert common_environment(compose)["HERALD_PACK_ROOT"] == "/opt/airflow/packs"
+    assert mounts["/opt/airflow/packs"] == REPO / "packs"
 
 
 def test_healthchecks_and_start_order_follow_the_official_stack(compose):

@@ -1,11 +1,7 @@
-"""docker-compose.yaml's configuration, run natively: the recipe works, proven without Docker.
+"""Stopping a native stack (tests/stack.py, herald_dev.stack): what made ``airflow standalone`` hard to stop.
 
-The environment comes from the compose file itself (tests/stack.py): CeleryExecutor with Redis,
-Airflow's metadata in PostgreSQL, Herald's database through ``AIRFLOW_CONN_HERALD_DB``, the
-shared JWT secret and Fernet key, the FAB auth manager (HeraldFabAuthManager). The init steps (Airflow
-migrations, Herald migrations, settings, database users) run as airflow-init runs them; scheduler, dag-processor, triggerer,
-api-server and a Celery worker then run ``herald_registry_check``, triggered through the REST API.
-Afterwards nothing may be left: no process, no listening API port, no database, no Redis key.
+docker-compose.yaml's configuration itself runs natively in tests/test_make_stack.py (``make stack``'s HA
+stack, a small end-to-end run on it, the auth manager's guards, nothing left after ``stack-down``).
 """
 
 from __future__ import annotations
@@ -15,19 +11,10 @@ import subprocess
 import sys
 
 import psutil
-import pytest
 
 from stack import (
-    DEFAULT_REDIS_DB,
-    StackError,
-    database_exists,
-    native_stack,
-    port_is_listening,
-    redis_key_count,
     stop_process_groups,
 )
-
-DAG_ID = "herald_registry_check"
 
 # A process that ignores SIGTERM and has a child that left its process group (as Airflow's task
 # processes do with setpgid) and ignores SIGTERM too: what made `airflow standalone` hard to stop.
@@ -59,57 +46,3 @@ def test_stopping_kills_processes_that_ignore_sigterm_or_left_the_group():
 
     root.stdout.close()
     assert [pid for pid in pids if _running(pid)] == []
-
-
-def _herald_ledger(stack) -> list[dict]:
-    from herald.connection_url import url_from_airflow_env
-    from herald.db import Database
-
-    db = Database(url_from_airflow_env(stack.env["AIRFLOW_CONN_HERALD_DB"]))
-    try:
-        return db.fetch("ledger/for_dag", dag_id=DAG_ID)
-    finally:
-        db.dispose()
-
-
-@pytest.mark.slow
-@pytest.mark.dagrun
-@pytest.mark.pg
-def test_compose_configuration_runs_registry_check_natively():
-    with native_stack("stack", users={"auditor": "Viewer"}) as stack:
-        api_port = stack.api_port
-        pids = [p.pid for p in stack.processes.values()]
-        databases = [stack.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].rsplit("/", 1)[1],
-                     stack.env["AIRFLOW_CONN_HERALD_DB"].rsplit("/", 1)[1]]
-        assert all(database_exists(name) for name in databases)
-
-        client = stack.client("admin")
-        dag = client.wait_for_dag(DAG_ID)
-        assert dag["is_paused"], "compose pauses new DAGs at creation"
-        run_id = client.trigger(DAG_ID)
-        run = client.wait_for_run(DAG_ID, run_id, timeout=420)
-
-        assert run["state"] == "success"
-        assert client.task_states(DAG_ID, run_id) == {"check_registry": "success"}
-        # The task reached Herald's database through the herald_db connection of the compose environment.
-        # (Unpausing also lets the scheduler start the latest scheduled run, which may be in the ledger too.)
-        ledger = {row["run_id"]: row["status"] for row in _herald_ledger(stack) if row["task_id"] == "check_registry"}
-        assert ledger[run_id] == "success"
-
-        # A viewer may read but the REST API refuses it a trigger (the auth manager is the compose file's: FAB).
-        with pytest.raises(StackError, match="403"):
-            stack.client("auditor").trigger(DAG_ID)
-
-        # Herald's own HTTP door (the plugin's FastAPI app) is mounted on the api-server behind Airflow's auth.
-        import requests
-
-        anonymous = requests.get(f"{client.base_url}/herald/posts/P-none", timeout=30)
-        assert anonymous.status_code == 401
-        signed_in = client.session.get(f"{client.base_url}/herald/posts/P-none", timeout=30)
-        assert signed_in.status_code == 404  # authenticated; there is simply no such post
-        assert signed_in.json()["violations"][0]["field"] == "post_id"
-
-    assert not port_is_listening(api_port), "the API server still holds its port"
-    assert [pid for pid in pids if _running(pid)] == []
-    assert not any(database_exists(name) for name in databases)
-    assert redis_key_count(DEFAULT_REDIS_DB) == 0

@@ -239,23 +239,14 @@ def ensure_stack(state_dir: Path, redis_db: int | None) -> tuple[dict, bool]:
     return start_stack(state_dir, **kwargs), True
 
 
-def trigger_unless_busy(client: ApiClient, dag_id: str, conf: dict, run_id: str, was_paused: bool) -> bool:
+def trigger_unless_busy(client: ApiClient, dag_id: str, conf: dict, run_id: str) -> bool:
     """Start a manual run unless one of the DAG's runs is queued or running (a scan at a time, no pile-up).
 
-    A DAG the soak unpauses schedules its latest interval at once; for the cadence scan that run would send
-    digests through the delivery connections (``herald_smtp``, ``herald_wecom``) a development stack does not
-    have, fail at ``notify`` and hold the DAG (max_active_runs=1) through its retries: such a scheduled run,
-    caused by the soak, is failed as it appears, and said so.
-    """
+    A DAG the soak unpauses schedules its latest interval at once; for the cadence scan that run delivers its
+    digests to the stack's local inbox, and the soak's own runs wait for it (max_active_runs=1)."""
     path = f"/dags/{dag_id}/dagRuns"
     client.request("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-    busy = False
-    for run in client.request("GET", path, params={"state": ["queued", "running"]})["dag_runs"]:
-        if was_paused and run["run_type"] == "scheduled":
-            client.request("PATCH", f"{path}/{run['dag_run_id']}", json={"state": "failed"})
-            say(f"{dag_id}: failed the scheduled run {run['dag_run_id']} that unpausing it started")
-        else:
-            busy = True
+    busy = bool(client.request("GET", path, params={"state": ["queued", "running"]})["dag_runs"])
     if not busy:
         client.request("POST", path, json={"dag_run_id": run_id, "logical_date": None, "conf": conf})
     return not busy
@@ -330,7 +321,7 @@ def soak(state: dict, minutes: float, cycle: float, sample_every: float) -> dict
             # 3. scans and the archive sweep, every third cycle
             if cycles % 3 == 1:
                 for dag_id, conf in TRIGGERED.items():
-                    if trigger_unless_busy(admin, dag_id, conf, f"soak-{run_tag}-{cycles}", was_paused[dag_id]):
+                    if trigger_unless_busy(admin, dag_id, conf, f"soak-{run_tag}-{cycles}"):
                         triggered[dag_id] = triggered.get(dag_id, 0) + 1
             say(f"cycle {cycles}: {len(door_posts)} posts queued through the door, {len(due)} due, {decisions} decisions "
                 f"through the door")

@@ -11,16 +11,20 @@ also read from the compose file, so running this stack exercises the recipe itse
 databases of the local PostgreSQL (``herald_stack_meta``, ``herald_stack_herald``, created if missing and
 migrated by the init steps), Redis as the broker (its own database number), two Celery workers, the
 api-server, two schedulers, the dag-processor and two triggerers; beside them an S3-compatible object
-store for the archive (moto, standing in for MinIO) and the local fake platforms, with the connections
-pointed at them. It returns once every health check passes (:func:`health`). Its processes, their
-process groups and ports are written to ``.stack/state.json``, so ``make stack-down`` (another shell)
-stops every group, escalates to SIGKILL and checks that no process and no port is left.
+store for the archive (moto, standing in for MinIO), the local fake platforms and the local inbox (the
+digests' mail server and chat robots), with the connections pointed at them. It returns once every health
+check passes (:func:`health`). Its processes, their process groups and ports are written to
+``.stack/state.json``, so ``make stack-down`` (another shell) stops every group, escalates to SIGKILL and
+checks that no process and no port is left, and ``make stack-restart NAME=...`` starts one process again
+with the environment it had (:func:`restart`; :func:`crash` is the tests' machine crash).
 
 Every process starts in its own session (process group). Stopping is not clean in Airflow (see
 airflow-notes: processes survive SIGTERM, task processes move to their own group), so stopping signals
 each whole group and every descendant seen, escalates to SIGKILL, and checks the ports are free.
 
-Also used by the tests (``tests/stack.py`` builds its scratch stacks on :class:`NativeStack`).
+Also used by the tests: tests/stack_e2e.py starts this stack on scratch databases with a Redis of its own
+(``own_redis``) for the end-to-end runs and faults; ``tests/stack.py`` builds its single-host stacks on
+:class:`NativeStack`.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ AIRFLOW_SERVICES = (
 # Airflow's high-availability setup: how many of each service make stack runs.
 HA_COUNTS = {"airflow-scheduler": 2, "airflow-triggerer": 2, "airflow-worker": 2}
 # Container mounts that are written to: natively they go to the scratch (state) directory, not the repo.
-SCRATCH_MOUNTS = ("/opt/airflow/logs",)
+SCRATCH_MOUNTS = ("/opt/airflow/logs", "/opt/airflow/packs")
 # FAB roles of the SimpleAuthManager roles herald_dev.logins gives the demo's people.
 FAB_ROLES = {"viewer": "Viewer", "user": "User", "op": "Op", "admin": "Admin"}
 HEARTBEAT_WINDOW = timedelta(seconds=60)
@@ -400,20 +404,20 @@ def postgres_endpoint(meta_db: str, herald_db: str, admin_url: str = PG_ADMIN_UR
                     paths={"/airflow": f"/{meta_db}", "/herald": f"/{herald_db}"})
 
 
-def flush_redis_db(db: int) -> None:
+def flush_redis_db(db: int, port: int = REDIS_PORT) -> None:
     import redis
 
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db)
+    client = redis.Redis(host=REDIS_HOST, port=port, db=db)
     try:
         client.flushdb()
     finally:
         client.close()
 
 
-def redis_key_count(db: int) -> int:
+def redis_key_count(db: int, port: int = REDIS_PORT) -> int:
     import redis
 
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db)
+    client = redis.Redis(host=REDIS_HOST, port=port, db=db)
     try:
         return client.dbsize()
     finally:
@@ -653,8 +657,9 @@ class NativeStack:
 
         ``airflow users create`` leaves an existing user as it is (its password too)."""
         for login, role in users.items():
-            password = (passwords or {}).get(login) or secrets.token_hex(12)  # never starting with '-' (an option)
-            argv = ["airflow", "users", "create", "--username", login, "--password", password, "--role", role,
+            password = (passwords or {}).get(login) or secrets.token_hex(12)
+            # --password=VALUE: a URL-safe password may start with "-", which argparse reads as an option.
+            argv = ["airflow", "users", "create", "--username", login, f"--password={password}", "--role", role,
                     "--firstname", login, "--lastname", "Herald", "--email", f"{login}@herald.invalid"]
             self._run_step(argv, self.log_dir / f"user-{login}.log", self.env, timeout)
             self.passwords[login] = password
@@ -851,9 +856,13 @@ def write_state(state_dir: Path, state: Mapping) -> None:
 
 
 def _record(name: str, pid: int, *, service: str | None = None, ports: Mapping[str, int] | None = None,
-            celery_name: str | None = None) -> dict:
+            celery_name: str | None = None, instance: Instance | None = None) -> dict:
+    """A process of the stack as state.json keeps it; an Airflow service's :class:`Instance` too (restarts)."""
+    from dataclasses import asdict
+
     return {"name": name, "service": service, "pid": pid, "pgid": pid, "create_time": _create_time(pid),
-            "ports": dict(ports or {}), "celery_name": celery_name}
+            "ports": dict(ports or {}), "celery_name": celery_name,
+            "instance": asdict(instance) if instance is not None else None}
 
 
 def _record_alive(record: Mapping) -> bool:
@@ -921,14 +930,16 @@ def start_object_store(state_dir: Path, log_dir: Path, env: Mapping[str, str], p
     return process, port
 
 
-def start_fake_platforms(state_dir: Path, log_dir: Path, env: Mapping[str, str]) -> tuple[subprocess.Popen, FakeAddress]:
-    """The fake platforms (WeChat, Weibo, CMS) with the demo's accounts, as make demo and make up start them,
-    but as a process of their own (``python -m herald_dev.fakeplatforms``): the stack outlives ``make stack``."""
+def start_fake_platforms(state_dir: Path, log_dir: Path, env: Mapping[str, str],
+                         weibo_users: Mapping[str, Mapping] | None = None) -> tuple[subprocess.Popen, FakeAddress]:
+    """The fake platforms (WeChat, Weibo, CMS) with the demo's accounts and ``weibo_users``, as make demo and
+    make up start them, but as a process of their own (``python -m herald_dev.fakeplatforms``): the stack
+    outlives ``make stack``."""
     from herald_dev.demo import DEMO_WEIBO_USERS
 
     port = free_port()
     accounts = state_dir / "fake-accounts.json"
-    accounts.write_text(json.dumps({"weibo": DEMO_WEIBO_USERS}), encoding="utf-8")
+    _write_private(accounts, json.dumps({"weibo": {**DEMO_WEIBO_USERS, **(weibo_users or {})}}))
     tooling = {**env, "PYTHONPATH": os.pathsep.join([str(DEV_DIR), str(REPO / "include")])}
     process = _start_helper([sys.executable, "-m", "herald_dev.fakeplatforms", "--port", str(port),
                              "--accounts", str(accounts)], log_dir / "fake-platforms.log", tooling, state_dir)
@@ -938,6 +949,37 @@ def start_fake_platforms(state_dir: Path, log_dir: Path, env: Mapping[str, str])
     if process.poll() is not None:
         raise StackError(f"fake platforms exited:\n{_tail(log_dir / 'fake-platforms.log')}")
     return process, address
+
+
+def start_inbox(state_dir: Path, log_dir: Path, env: Mapping[str, str], secret: str) -> tuple[subprocess.Popen, dict]:
+    """The local inbox (SMTP and the WeCom/DingTalk robots, :mod:`herald_dev.fakeplatforms.inbox`) as a process:
+    the digests of the cadence scan and the other notifying DAGs land in ``state_dir/inbox/`` as files."""
+    ports = {"smtp": free_port(), "robots": free_port()}
+    tooling = {**env, "PYTHONPATH": os.pathsep.join([str(DEV_DIR), str(REPO / "include")]),
+               "HERALD_INBOX_DINGTALK_SECRET": secret}
+    process = _start_helper([sys.executable, "-m", "herald_dev.fakeplatforms.inbox", "--dir", str(state_dir / "inbox"),
+                             "--smtp-port", str(ports["smtp"]), "--robots-port", str(ports["robots"])],
+                            log_dir / "local-inbox.log", tooling, state_dir)
+    _wait_for(lambda: process.poll() is not None or all(port_is_listening(p) for p in ports.values()), 120, "local inbox")
+    if process.poll() is not None:
+        raise StackError(f"local inbox exited:\n{_tail(log_dir / 'local-inbox.log')}")
+    return process, ports
+
+
+def redis_argv(port: int) -> list[str]:
+    """A Redis of the stack's own (``make stack`` uses the machine's): nothing kept on disk, as the compose
+    service keeps nothing either; a test restarts it to see what a broker restart loses."""
+    return ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+
+
+def start_redis(state_dir: Path, log_dir: Path, env: Mapping[str, str], port: int, mode: str = "w") -> subprocess.Popen:
+    with (log_dir / "redis.log").open(mode) as out:
+        process = subprocess.Popen(redis_argv(port), env=dict(env), cwd=state_dir, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    _wait_for(lambda: process.poll() is not None or port_is_listening(port), 60, "redis")
+    if process.poll() is not None:
+        raise StackError(f"redis exited:\n{_tail(log_dir / 'redis.log')}")
+    return process
 
 
 def _url_of_dsn(url: str) -> str:
@@ -1076,6 +1118,63 @@ def _build_world(herald_url: str, log_dir: Path, env: Mapping[str, str]) -> None
         raise StackError(f"building the demo world failed:\n{_tail(log)}")
 
 
+@dataclass(frozen=True)
+class WeiboAccount:
+    """A Weibo user of the fake Weibo and the Airflow connection of the Herald account publishing as it
+    (``herald_weibo__<account slug>``, as a subsidiary's account has in production)."""
+
+    account_id: str
+    token: str
+    uid: str
+    safe_domains: tuple[str, ...] = ()
+
+    @property
+    def conn_env(self) -> str:
+        from herald.dispatch.connections import account_slug
+
+        return f"AIRFLOW_CONN_HERALD_WEIBO__{account_slug(self.account_id).upper()}"
+
+    @property
+    def fake_user(self) -> dict:
+        return {"uid": self.uid, "appkey": "k", "safe_domains": list(self.safe_domains)}
+
+    def connection(self, weibo_url: str) -> str:
+        return json.dumps({"conn_type": "herald_weibo", "host": weibo_url, "password": self.token,
+                           "extra": {"safe_domains": list(self.safe_domains)}})
+
+
+CONNECTIONS_NAME = "connections.json"  # what each Airflow process gets beyond .env: the local services' connections
+
+
+def _helper_environment(variables: Mapping[str, str]) -> dict[str, str]:
+    """The helpers' environment (fakes, inbox, object store, Redis): this process's without Airflow settings."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("AIRFLOW", "HERALD", "PYTHONPATH")) and k not in variables}
+
+
+def airflow_environment(state: Mapping, variables: Mapping[str, str]) -> dict[str, str]:
+    """Every Airflow process's environment for a recorded stack: the compose environment made native
+    (:func:`stack_environment`) and the connections to the local services kept in ``connections.json``.
+    Rebuilt from the state folder, so a process can be started again by another command (:func:`restart`)."""
+    state_dir = Path(state["state_dir"])
+    endpoints = {
+        "postgres": postgres_endpoint(state["meta_db"], state["herald_db"], state["admin_url"]),
+        "redis": Endpoint(REDIS_HOST, state.get("redis_port") or REDIS_PORT, paths={"/0": f"/{state['redis_db']}"}),
+        "airflow-apiserver": Endpoint("127.0.0.1", state["api_port"]),
+        "minio": Endpoint("127.0.0.1", state["object_store_port"]),
+    }
+    env = stack_environment(load_compose(COMPOSE_FILE), variables, endpoints, state_dir, state["api_port"])
+    env.update(json.loads((state_dir / CONNECTIONS_NAME).read_text(encoding="utf-8")))
+    return env
+
+
+def _write_private(path: Path, content: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(content, encoding="utf-8")
+    temporary.chmod(0o600)
+    temporary.replace(path)
+
+
 def start_stack(
     state_dir: Path = STACK_DIR,
     *,
@@ -1084,9 +1183,13 @@ def start_stack(
     meta_db: str = STACK_META_DB,
     herald_db: str = STACK_HERALD_DB,
     redis_db: int = STACK_REDIS_DB,
+    own_redis: bool = False,
     scratch: bool = False,
     counts: Mapping[str, int] = HA_COUNTS,
     world: bool = False,
+    weibo_accounts: Sequence[WeiboAccount] = (),
+    extra_env: Mapping[str, str] | None = None,
+    users: Mapping[str, str] | None = None,
     admin_url: str = PG_ADMIN_URL,
     timeout: float = 900,
     say=print,
@@ -1095,7 +1198,11 @@ def start_stack(
 
     ``scratch``: the databases are created empty (dropped first) and dropped again by :func:`stop_stack`
     (tests); otherwise they are created only if missing and kept. ``world``: build the demo world into
-    Herald's database if it has none. Anything started is stopped again if the start fails.
+    Herald's database if it has none. ``own_redis``: the broker is a Redis server of the stack's own on a
+    free port (the machine's otherwise). ``weibo_accounts`` are added to the fake Weibo, each with its
+    Airflow connection; ``extra_env`` goes to every Airflow process (connections, settings), ``users`` (login -> FAB role) to
+    Airflow with generated passwords kept in ``passwords.json``. Anything started is stopped again if
+    the start fails.
     """
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -1117,42 +1224,53 @@ def start_stack(
     compose = load_compose(COMPOSE_FILE)
     postgres = postgres_endpoint(meta_db, herald_db, admin_url)
     state: dict = {
-        "version": 1, "started_at": time.time(), "state_dir": str(state_dir), "log_dir": str(log_dir),
-        "api_port": api_port, "api_url": f"http://127.0.0.1:{api_port}", "redis_db": redis_db,
-        "meta_db": meta_db, "herald_db": herald_db, "scratch": scratch, "admin_url": admin_url,
+        "version": 2, "started_at": time.time(), "state_dir": str(state_dir), "log_dir": str(log_dir),
+        "env_file": str(env_file.resolve()), "api_port": api_port, "api_url": f"http://127.0.0.1:{api_port}",
+        "redis_db": redis_db, "redis_port": None, "meta_db": meta_db, "herald_db": herald_db, "scratch": scratch,
+        "admin_url": admin_url,
         "meta_url": postgres.rewrite("postgresql://airflow@postgres:5432/airflow"),
         "herald_url": postgres.rewrite("postgresql://herald@postgres:5432/herald"),
-        "broker_url": None, "fake_url": None, "object_store_port": None, "processes": [], "users": {}, "people": [],
+        "broker_url": None, "fake_url": None, "object_store_port": None, "inbox_dir": str(state_dir / "inbox"),
+        "processes": [], "users": {}, "people": [],
     }
     write_state(state_dir, state)
     try:
-        flush_redis_db(redis_db)
+        helper_env = _helper_environment(variables)
+        if own_redis:
+            port = free_port()
+            redis_process = start_redis(state_dir, log_dir, helper_env, port)
+            state["processes"].append(_record("redis", redis_process.pid, ports={"redis": port}))
+            state["redis_port"] = port
+            say(f"Redis of the stack's own on 127.0.0.1:{port}")
+        else:
+            flush_redis_db(redis_db)
         for name in (meta_db, herald_db):
             if scratch:
                 create_database(name, admin_url)
             elif ensure_database(name, admin_url):
                 say(f"created database {name}")
-        helper_env = {k: v for k, v in os.environ.items()
-                      if not k.startswith(("AIRFLOW", "HERALD", "PYTHONPATH")) and k not in variables}
         store, store_port = start_object_store(state_dir, log_dir, helper_env, variables.get("MINIO_ROOT_PASSWORD", ""))
         state["processes"].append(_record("object-store", store.pid, ports={"s3": store_port}))
         state["object_store_port"] = store_port
-        fake, address = start_fake_platforms(state_dir, log_dir, helper_env)
+        fake, address = start_fake_platforms(state_dir, log_dir, helper_env, {a.token: a.fake_user for a in weibo_accounts})
         state["processes"].append(_record("fake-platforms", fake.pid, ports={"http": int(address.base_url.rsplit(":", 1)[1])}))
         state["fake_url"] = address.base_url
+        inbox_secret = "SEC" + secrets.token_hex(24)
+        inbox, inbox_ports = start_inbox(state_dir, log_dir, helper_env, inbox_secret)
+        state["processes"].append(_record("local-inbox", inbox.pid, ports=inbox_ports))
         write_state(state_dir, state)
-        say(f"object store (S3, for the archive) on 127.0.0.1:{store_port}; fake platforms on {address.base_url}")
+        say(f"object store (S3, for the archive) on 127.0.0.1:{store_port}; fake platforms on {address.base_url}; "
+            f"local inbox (digests) in {state['inbox_dir']}")
 
         from herald_dev.demo import fake_platform_connections
+        from herald_dev.fakeplatforms.inbox import inbox_connections
 
-        endpoints = {
-            "postgres": postgres,
-            "redis": Endpoint(REDIS_HOST, REDIS_PORT, paths={"/0": f"/{redis_db}"}),
-            "airflow-apiserver": Endpoint("127.0.0.1", api_port),
-            "minio": Endpoint("127.0.0.1", store_port),
-        }
-        env = stack_environment(compose, variables, endpoints, state_dir, api_port)
-        env.update(fake_platform_connections(address))
+        connections = {**fake_platform_connections(address),
+                       **{a.conn_env: a.connection(address.weibo_url) for a in weibo_accounts},
+                       **inbox_connections(inbox_ports["smtp"], f"http://127.0.0.1:{inbox_ports['robots']}", inbox_secret),
+                       **(extra_env or {})}
+        _write_private(state_dir / CONNECTIONS_NAME, json.dumps(connections, indent=1) + "\n")
+        env = airflow_environment(state, variables)
         state["broker_url"] = env["AIRFLOW__CELERY__BROKER_URL"]
         write_state(state_dir, state)
         stack = NativeStack(compose, env, state_dir, api_port, variables, log_dir=log_dir)
@@ -1162,17 +1280,23 @@ def start_stack(
             say(f"building the demo world into {herald_db} ...")
             _build_world(state["herald_url"], log_dir, helper_env)
         people, passwords = _demo_users(state["herald_url"], state_dir / "passwords.json")
-        if people:
-            say(f"creating the Airflow users of the demo world's {len(people)} people ...")
-            stack.add_users({p.login: FAB_ROLES[p.role] for p in people}, passwords=passwords)
-        state["users"] = {"admin": "Admin", "herald-router": "Op", **{p.login: FAB_ROLES[p.role] for p in people}}
+        wanted = {p.login: FAB_ROLES[p.role] for p in people}
+        if users:
+            from herald_dev.logins import ensure_passwords
+
+            wanted.update(users)
+            passwords = {**passwords, **ensure_passwords(state_dir / "passwords.json", list(users))}
+        if wanted:
+            say(f"creating {len(wanted)} Airflow users (passwords in {state_dir / 'passwords.json'}) ...")
+            stack.add_users(wanted, passwords=passwords)
+        state["users"] = {"admin": "Admin", "herald-router": "Op", **wanted}
         state["people"] = [{"login": p.login, "name": p.name, "role": p.role, "jobs": list(p.jobs)} for p in people]
         instances = ha_instances(api_port, counts)
         stack.start(instances)
         for instance in instances:
             state["processes"].append(_record(instance.name, stack.processes[instance.name].pid,
                                               service=instance.service, ports=instance.ports,
-                                              celery_name=instance.celery_name))
+                                              celery_name=instance.celery_name, instance=instance))
         write_state(state_dir, state)
         say(f"started {', '.join(i.name for i in instances)}; waiting for the health checks ...")
         wait_healthy(state, log_dir, timeout, say)
@@ -1181,6 +1305,62 @@ def start_stack(
         stop_stack(state_dir, say=say, grace=10)
         raise
     return state
+
+
+def crash(state_dir: Path, name: str) -> None:
+    """SIGKILL one recorded process, its group and every descendant (task processes leave the group), as a
+    machine crash would; it stays down until :func:`restart`."""
+    import psutil
+
+    state_dir = state_dir.resolve()
+    state = read_state(state_dir)
+    record = next(r for r in state["processes"] if r["name"] == name)
+    if not _record_alive(record):
+        return
+    leader = psutil.Process(record["pid"])
+    family = [leader, *leader.children(recursive=True)]
+    try:
+        os.killpg(record["pgid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for process in family:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=30)
+    _reap(record["pid"])
+
+
+def restart(state_dir: Path, name: str, say=print) -> dict:
+    """Start one recorded process again (after :func:`crash`, or stopping it first if it runs), with the same
+    name, ports and environment; its log is appended to. Airflow services and the stack's own Redis."""
+    state_dir = state_dir.resolve()
+    state = read_state(state_dir)
+    if state is None:
+        raise StackError(f"no stack recorded in {state_path(state_dir)}")
+    record = next((r for r in state["processes"] if r["name"] == name), None)
+    if record is None or not (record.get("instance") or name == "redis"):
+        known = [r["name"] for r in state["processes"] if r.get("instance") or r["name"] == "redis"]
+        raise StackError(f"{name!r} cannot be restarted; these can: {', '.join(known)}")
+    if _record_alive(record):
+        say(f"stopping {name} (process group {record['pgid']})")
+        stop_groups([record["pgid"]], grace=20, since=record["create_time"])
+    log_dir = Path(state["log_dir"])
+    with (log_dir / f"{name}.log").open("a") as log:
+        log.write(f"\n--- started again at {datetime.now(UTC).isoformat()}\n")
+    variables = read_env_file(Path(state["env_file"]))
+    if name == "redis":
+        process = start_redis(state_dir, log_dir, _helper_environment(variables), record["ports"]["redis"], mode="a")
+    else:
+        stack = NativeStack(load_compose(COMPOSE_FILE), airflow_environment(state, variables), state_dir,
+                            state["api_port"], variables, log_dir=log_dir)
+        instance = Instance(**{**record["instance"], "args": tuple(record["instance"]["args"])})
+        process = stack._launch(instance, mode="a")
+    record.update(pid=process.pid, pgid=process.pid, create_time=_create_time(process.pid))
+    write_state(state_dir, state)
+    say(f"started {name} again (pid {process.pid})")
+    return record
 
 
 def stop_stack(state_dir: Path = STACK_DIR, grace: float = 20.0, say=print) -> dict:
@@ -1203,12 +1383,14 @@ def stop_stack(state_dir: Path = STACK_DIR, grace: float = 20.0, say=print) -> d
     while time.monotonic() < deadline and any(port_is_listening(p) for p in ports):
         time.sleep(0.5)
     taken = [p for p in ports if port_is_listening(p)]
-    flush_redis_db(state["redis_db"])
+    if not state.get("redis_port"):  # the machine's Redis: the stack's database is emptied (its own died with it)
+        flush_redis_db(state["redis_db"])
     if state.get("scratch"):
         for name in (state["meta_db"], state["herald_db"]):
             drop_database(name, state["admin_url"])
-    say(f"stopped {len(signalled)} processes in {len(pgids)} process groups; Redis database {state['redis_db']} "
-        "flushed" + (f"; databases {state['meta_db']}, {state['herald_db']} dropped" if state.get("scratch") else ""))
+    broker = "its own Redis stopped" if state.get("redis_port") else f"Redis database {state['redis_db']} flushed"
+    dropped = f"; databases {state['meta_db']}, {state['herald_db']} dropped" if state.get("scratch") else ""
+    say(f"stopped {len(signalled)} processes in {len(pgids)} process groups; {broker}{dropped}")
     if survivors or taken:
         raise StackError(f"left behind: processes {survivors}, ports {taken} (state kept in {state_path(state_dir)})")
     say(f"no process and no port ({', '.join(map(str, sorted(ports)))}) left")
@@ -1243,7 +1425,8 @@ def describe(state: Mapping, env_file: Path = ENV_FILE) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m herald_dev.stack", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument("command", choices=("up", "down", "status", "restart"))
+    parser.add_argument("name", nargs="?", help="restart: the process to start again (e.g. airflow-worker-1)")
     parser.add_argument("--state-dir", type=Path, default=STACK_DIR)
     parser.add_argument("--world", action="store_true", help="build the demo world into Herald's database if empty")
     parser.add_argument("--api-port", type=int, help=f"default {STACK_API_PORT}, or a free one if that is taken")
@@ -1255,6 +1438,10 @@ def main(argv: list[str] | None = None) -> int:
             print(describe(state), flush=True)
         elif args.command == "down":
             stop_stack(args.state_dir, say=say)
+        elif args.command == "restart":
+            if not args.name:
+                parser.error("restart needs the process's name (make stack-status lists them)")
+            restart(args.state_dir, args.name, say=say)
         else:
             state = read_state(args.state_dir.resolve())
             if state is None:

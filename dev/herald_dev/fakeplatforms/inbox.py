@@ -81,8 +81,8 @@ class _SmtpHandler:
 class _RobotServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, store: _Store, dingtalk_secret: str):
-        super().__init__(("127.0.0.1", 0), _RobotHandler)
+    def __init__(self, store: _Store, dingtalk_secret: str, port: int = 0):
+        super().__init__(("127.0.0.1", port), _RobotHandler)
         self.store = store
         self.dingtalk_secret = dingtalk_secret
 
@@ -120,6 +120,21 @@ class _RobotHandler(BaseHTTPRequestHandler):
         pass
 
 
+def inbox_connections(smtp_port: int, robots_url: str, dingtalk_secret: str) -> dict[str, str]:
+    """The notification connections (``AIRFLOW_CONN_*`` environment variables) pointing at an inbox: the one
+    running in this process (:meth:`LocalInbox.connections`) or one run as a process of its own (``main``)."""
+    connections = {
+        "HERALD_SMTP": {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_port,
+                        "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0,
+                                  "from_email": "herald@localhost"}},
+        "HERALD_WECOM": {"conn_type": "http",
+                         "extra": {"webhook_url": f"{robots_url}/cgi-bin/webhook/send?key={WECOM_KEY}"}},
+        "HERALD_DINGTALK": {"conn_type": "http", "password": dingtalk_secret,
+                            "extra": {"webhook_url": f"{robots_url}/robot/send?access_token={DINGTALK_TOKEN}"}},
+    }
+    return {f"AIRFLOW_CONN_{name}": json.dumps(value) for name, value in connections.items()}
+
+
 def _free_port() -> int:
     # aiosmtpd's controller checks it started by connecting to the port it was given, so not 0.
     with socket.socket() as probe:
@@ -137,14 +152,15 @@ class LocalInbox:
         self._dingtalk_secret = dingtalk_secret
 
     @classmethod
-    def start(cls, directory: Path, *, dingtalk_secret: str) -> LocalInbox:
+    def start(cls, directory: Path, *, dingtalk_secret: str, smtp_port: int | None = None,
+              robots_port: int = 0) -> LocalInbox:
         from aiosmtpd.controller import Controller
 
         directory.mkdir(parents=True, exist_ok=True)
         store = _Store(directory)
-        robots = _RobotServer(store, dingtalk_secret)
+        robots = _RobotServer(store, dingtalk_secret, robots_port)
         threading.Thread(target=robots.serve_forever, name="local-inbox-robots", daemon=True).start()
-        smtp = Controller(_SmtpHandler(store), hostname="127.0.0.1", port=_free_port())
+        smtp = Controller(_SmtpHandler(store), hostname="127.0.0.1", port=smtp_port or _free_port())
         smtp.start()
         return cls(store, smtp, robots, dingtalk_secret)
 
@@ -162,18 +178,38 @@ class LocalInbox:
 
     def connections(self) -> dict[str, str]:
         """The notification connections (as ``AIRFLOW_CONN_*`` environment variables) pointing here."""
-        connections = {
-            "HERALD_SMTP": {"conn_type": "smtp", "host": "127.0.0.1", "port": self.smtp_port,
-                            "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0,
-                                      "from_email": "herald@localhost"}},
-            "HERALD_WECOM": {"conn_type": "http",
-                             "extra": {"webhook_url": f"{self.robots_url}/cgi-bin/webhook/send?key={WECOM_KEY}"}},
-            "HERALD_DINGTALK": {"conn_type": "http", "password": self._dingtalk_secret,
-                                "extra": {"webhook_url": f"{self.robots_url}/robot/send?access_token={DINGTALK_TOKEN}"}},
-        }
-        return {f"AIRFLOW_CONN_{name}": json.dumps(value) for name, value in connections.items()}
+        return inbox_connections(self.smtp_port, self.robots_url, self._dingtalk_secret)
 
     def stop(self) -> None:
         self._smtp.stop()
         self._robots.shutdown()
         self._robots.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m herald_dev.fakeplatforms.inbox --dir D --smtp-port P --robots-port Q``: the inbox as a process
+    of its own (``make stack``'s, which outlives the command). The DingTalk secret comes from the environment
+    (``HERALD_INBOX_DINGTALK_SECRET``), never from the command line."""
+    import argparse
+    import os
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m herald_dev.fakeplatforms.inbox")
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--smtp-port", type=int, required=True)
+    parser.add_argument("--robots-port", type=int, required=True)
+    args = parser.parse_args(argv)
+    inbox = LocalInbox.start(args.dir, dingtalk_secret=os.environ["HERALD_INBOX_DINGTALK_SECRET"],
+                             smtp_port=args.smtp_port, robots_port=args.robots_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(f"local inbox: SMTP 127.0.0.1:{inbox.smtp_port}, robots {inbox.robots_url}, messages in {inbox.directory}",
+          flush=True)
+    stop.wait()
+    inbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
