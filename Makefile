@@ -23,6 +23,8 @@ help:
 	@echo "make bench [BENCH=name] - run the benchmarks"
 	@echo "make fuzz   - the long fuzz run of the request doors (CLI and HTTP)"
 	@echo "make stack  - the production configuration (Celery, 2 schedulers, 2 triggerers, 2 workers) natively; make stack-down stops it"
+	@echo "make stack-status / stack-restart NAME=<process> - the stack's health checks / start one process again"
+	@echo "make stack-e2e / stack-faults - Herald end to end on the stack (HERALD_E2E_POSTS=1000 full size) / with every fault"
 	@echo "make soak MINUTES=N - keep the stack busy and report lateness, duplicates, memory and database growth"
 	@echo "make lock   - refresh constraints.txt from the venv"
 
@@ -106,10 +108,11 @@ stack-restart: venv
 soak: venv .env
 	$(DEV_PY) -m herald_dev.soak --minutes $(or $(MINUTES),10) $(if $(STACK_DIR),--state-dir $(STACK_DIR)) $(if $(REDIS_DB),--redis-db $(REDIS_DB))
 
-# Herald end to end on the HA stack (tests/test_stack_e2e.py): a release queued and approved through the HTTP door and
-# Airflow's Required Actions, dispatched, archived and scanned, plus a Celery worker killed mid-confirmation;
-# stack-faults adds a triggerer killed, the fakes' 5xx and timeouts, PostgreSQL connections dropped.
-# HERALD_E2E_POSTS=1000 is the issue's full size (default 40).
+# Herald end to end on make stack's stack (tests/test_stack_e2e.py): a release queued and approved through the HTTP door
+# and Airflow's Required Actions, dispatched, archived, scanned (digests delivered) and packed, plus a Celery worker
+# killed mid-confirmation; stack-faults adds a triggerer killed, the fakes' 5xx and timeouts, PostgreSQL connections
+# dropped, the api-server restarted while approvals are answered, Redis restarted. HERALD_E2E_POSTS=1000 is the
+# issue's full size (default 40). make test runs a small run and a scheduler killed (tests/test_make_stack.py).
 .PHONY: stack-e2e stack-faults
 stack-e2e: venv .env
 	HERALD_STACK_E2E=1 $(PY) -m pytest tests/test_stack_e2e.py
