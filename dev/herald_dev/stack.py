@@ -1417,9 +1417,12 @@ def describe(state: Mapping, env_file: Path = ENV_FILE) -> str:
     else:
         lines.append("  (no demo world in Herald's database: `make stack WORLD=1` builds it and its people's users)")
     lines += [f"logs: {state['log_dir']}/ (<process>.log, init-*.log; task logs under dag_id=...)",
-              f"databases: {state['meta_db']} (Airflow), {state['herald_db']} (Herald); Redis database "
-              f"{state['redis_db']}; fake platforms {state['fake_url']}",
-              "`make stack-status` checks its health, `make stack-down` stops it."]
+              f"databases: {state['meta_db']} (Airflow), {state['herald_db']} (Herald); "
+              + (f"its own Redis on port {state['redis_port']}" if state.get("redis_port")
+                 else f"Redis database {state['redis_db']}") + f"; fake platforms {state['fake_url']}",
+              f"digests delivered: {state['inbox_dir']}/; audit packs: {state_dir / 'packs'}/ (the packs page lists them)",
+              "`make stack-status` checks its health, `make stack-restart NAME=<process>` starts one process again, "
+              "`make stack-down` stops it."]
     return "\n".join(lines)
 
 
