@@ -404,20 +404,20 @@ def postgres_endpoint(meta_db: str, herald_db: str, admin_url: str = PG_ADMIN_UR
                     paths={"/airflow": f"/{meta_db}", "/herald": f"/{herald_db}"})
 
 
-def flush_redis_db(db: int, port: int = REDIS_PORT) -> None:
+def flush_redis_db(db: int) -> None:
     import redis
 
-    client = redis.Redis(host=REDIS_HOST, port=port, db=db)
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db)
     try:
         client.flushdb()
     finally:
         client.close()
 
 
-def redis_key_count(db: int, port: int = REDIS_PORT) -> int:
+def redis_key_count(db: int) -> int:
     import redis
 
-    client = redis.Redis(host=REDIS_HOST, port=port, db=db)
+    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db)
     try:
         return client.dbsize()
     finally:
@@ -967,8 +967,8 @@ def start_inbox(state_dir: Path, log_dir: Path, env: Mapping[str, str], secret: 
 
 
 def redis_argv(port: int) -> list[str]:
-    """A Redis of the stack's own (``make stack`` uses the machine's): nothing kept on disk, as the compose
-    service keeps nothing either; a test restarts it to see what a broker restart loses."""
+    """A Redis of the stack's own (``make stack`` uses the machine's) that keeps nothing on disk: a restart loses
+    every queued Celery message, the hardest case of a broker restart (the tests' fault)."""
     return ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
 
 
@@ -1143,7 +1143,7 @@ class WeiboAccount:
                            "extra": {"safe_domains": list(self.safe_domains)}})
 
 
-CONNECTIONS_NAME = "connections.json"  # what each Airflow process gets beyond .env: the local services' connections
+CONNECTIONS_NAME = "connections.json"  # what each Airflow process gets beyond compose: local connections, extra settings
 
 
 def _helper_environment(variables: Mapping[str, str]) -> dict[str, str]:
