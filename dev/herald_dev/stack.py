@@ -848,11 +848,7 @@ def read_state(state_dir: Path) -> dict | None:
 
 def write_state(state_dir: Path, state: Mapping) -> None:
     """Atomically, readable by this user only (it names the databases and ports, no password)."""
-    path = state_path(state_dir)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    temporary.chmod(0o600)
-    temporary.replace(path)
+    _write_private(state_path(state_dir), json.dumps(state, indent=2, ensure_ascii=False) + "\n")
 
 
 def _record(name: str, pid: int, *, service: str | None = None, ports: Mapping[str, int] | None = None,
@@ -1312,9 +1308,10 @@ def crash(state_dir: Path, name: str) -> None:
     machine crash would; it stays down until :func:`restart`."""
     import psutil
 
-    state_dir = state_dir.resolve()
-    state = read_state(state_dir)
-    record = next(r for r in state["processes"] if r["name"] == name)
+    state = read_state(state_dir.resolve())
+    record = next((r for r in state["processes"] if r["name"] == name), None) if state else None
+    if record is None:
+        raise StackError(f"no process {name!r} recorded in {state_path(state_dir.resolve())}")
     if not _record_alive(record):
         return
     leader = psutil.Process(record["pid"])
