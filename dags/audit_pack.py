@@ -80,11 +80,13 @@ def herald_audit_pack():
 
         from herald.audit.build import AuditWindow
         from herald.audit.render import Phases, default_pack_root, write_account_packs
+        from herald.fresh_stack import call_on_fresh_stack
         from herald_airflow.hooks import HeraldDatabaseHook
 
         phases = Phases()
-        written = write_account_packs(HeraldDatabaseHook().get_database(), account_ids, _window(AuditWindow, window),
-                                      default_pack_root(), phases)
+        # On a fresh stack: deep inside the task runner, CPython 3.11 slows the gate 2.7-fold (herald.fresh_stack).
+        written = call_on_fresh_stack(write_account_packs, HeraldDatabaseHook().get_database(), account_ids,
+                                      _window(AuditWindow, window), default_pack_root(), phases)
         logging.getLogger(__name__).info("%d account packs written: %s", len(written), phases)
         return [str(folder) for folder in written]
 
@@ -106,10 +108,15 @@ def herald_audit_pack():
     def group_pack(window: dict, written: list[list[str]]) -> str:
         from herald.audit.build import AuditWindow, build_group_pack
         from herald.audit.render import default_pack_root, write_pack
+        from herald.fresh_stack import call_on_fresh_stack
         from herald_airflow.hooks import HeraldDatabaseHook
 
-        pack = build_group_pack(HeraldDatabaseHook().get_database(), _window(AuditWindow, window))
-        return str(write_pack(pack, default_pack_root()))
+        db, audit_window = HeraldDatabaseHook().get_database(), _window(AuditWindow, window)
+
+        def write_group_pack():
+            return write_pack(build_group_pack(db, audit_window), default_pack_root())
+
+        return str(call_on_fresh_stack(write_group_pack))  # the gate, away from the task runner's deep stack
 
     window = audit_window()
     written = account_pack.partial(window=window).expand(account_ids=accounts(window))
